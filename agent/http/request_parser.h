@@ -1,0 +1,88 @@
+#pragma once
+// HTTP/1.1 request framing over llhttp as a pure function of the bytes fed in: no sockets,
+// so the edge cases are unit-tested and fuzzed directly. The connection feeds what it
+// reads; the parser stops after each complete request so requests are answered in order
+// (pipelining) and a connection that must close stops consuming input.
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "agent/http/types.h"
+
+namespace covet::http {
+
+struct RequestLimits {
+  std::size_t max_header_bytes = 16 * 1024;  // request line + headers → 431 past it
+};
+
+inline constexpr unsigned method_bit(Method m) { return 1u << static_cast<unsigned>(m); }
+
+// What the router says about a path once the request line and headers are in. Unknown
+// paths and disallowed methods are ordinary keep-alive responses (404, 405 + Allow) sent
+// by the server after the request completes; only the body limit applies while parsing.
+struct RouteInfo {
+  bool found = false;
+  unsigned methods = 0;           // method_bit(...) set; HEAD is implied by GET
+  std::string_view allow;         // "GET, HEAD", the Allow header of a 405
+  std::size_t max_body = 4096;    // body bytes accepted; more → 413 (unknown paths too)
+};
+using RouteLookup = std::function<RouteInfo(std::string_view path)>;
+
+class RequestParser {
+ public:
+  enum class Event {
+    need_more,  // every byte consumed, no complete request yet
+    request,    // request() is complete; call consume_request() after answering it
+    error,      // error_status() (400, 413, 431, 505) must be sent, then the connection closed
+  };
+
+  RequestParser(RequestLimits limits, RouteLookup lookup);
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  // Parses from `data`; `consumed` is set to how many bytes were used. On `request`, the
+  // bytes after `consumed` belong to the next request: feed them again after answering.
+  Event feed(std::string_view data, std::size_t& consumed);
+
+  const Request& request() const { return request_; }
+  const RouteInfo& route() const { return route_; }  // of the current request
+  void consume_request();  // resets for the next request on the same connection
+
+  int error_status() const { return error_status_; }
+  std::string_view error_reason() const { return error_reason_; }  // for logs and body
+  // True while a request has started but is not complete (for slowloris and drain).
+  bool in_progress() const { return in_progress_; }
+
+ private:
+  // llhttp callbacks (static trampolines in the .cpp call these)
+  friend struct ParserCallbacks;
+  int on_message_begin();
+  int on_url(const char* at, std::size_t len);
+  int on_header_field(const char* at, std::size_t len);
+  int on_header_value(const char* at, std::size_t len);
+  int on_headers_complete();
+  int on_body(const char* at, std::size_t len);
+  int on_message_complete();
+  int fail(int status, std::string_view reason);
+
+  RequestLimits limits_;
+  RouteLookup lookup_;
+  llhttp_settings_t settings_;
+  llhttp_t parser_;
+  Request request_;
+  std::string url_;
+  std::string body_;
+  std::string method_;
+  std::size_t header_bytes_ = 0;
+  RouteInfo route_;
+  bool in_progress_ = false;
+  bool complete_ = false;
+  int error_status_ = 0;
+  std::string error_reason_;
+};
+
+}  // namespace covet::http

@@ -1,0 +1,32 @@
+#pragma once
+// Requests as the router sees them and responses as handlers build them.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace covet::http {
+
+enum class Method { get, head, post, put, del, options, patch, other };
+
+struct Request {
+  Method method = Method::other;
+  std::string_view method_name;  // as sent, for the 405 log line
+  std::string_view path;         // without the query
+  std::string_view query;        // after '?', without it; empty when absent
+  std::string_view body;
+  bool keep_alive = true;  // HTTP/1.1 default, Connection: close / HTTP/1.0 rules applied
+  // Every view above points into the connection's buffers and is valid until the handler
+  // returns.
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::string allow;  // set for 405
+};
+
+std::string_view reason_phrase(int status);
+
+}  // namespace covet::http

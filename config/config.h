@@ -1,0 +1,84 @@
+#pragma once
+// The effective configuration: what config/loader.cpp produces from YAML, with every
+// default filled in. Names mirror the YAML keys in DESIGN.md ("The config file's shape").
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace covet::config {
+
+using Duration = std::chrono::milliseconds;
+
+struct ListenAddress {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8099;
+};
+
+enum class LogFormat { automatic, json, text };  // automatic: text on a TTY, json otherwise
+enum class LogLevel { trace, debug, info, warn, error };
+
+struct LogConfig {
+  LogFormat format = LogFormat::automatic;
+  LogLevel level = LogLevel::info;
+};
+
+struct ShutdownConfig {
+  // After SIGTERM: /health/ready answers 503 at once; the listener keeps serving for
+  // drain_delay (so the endpoints controller can remove the pod), then stops accepting.
+  Duration drain_delay{5000};
+  // Hard limit from SIGTERM to exit: in-flight requests still open by then are cut.
+  Duration grace_period{25000};
+};
+
+struct ServerConfig {
+  std::uint32_t max_connections = 1024;
+  Duration idle_timeout{60000};     // keep-alive connection with no request in progress
+  Duration request_timeout{10000};  // first byte of a request to its last (slowloris)
+};
+
+// Bit flags: a probe may feed several endpoints.
+enum Role : unsigned { kReadiness = 1u << 0, kStartup = 1u << 1, kLiveness = 1u << 2 };
+inline constexpr unsigned kDefaultRoles = kReadiness | kStartup;
+
+struct DiskProbeConfig {
+  std::string path = "/";
+  double warn_free_percent = 15;
+  double fail_free_percent = 5;
+  double warn_free_inodes_percent = 10;
+  double fail_free_inodes_percent = 2;
+  bool write_check = false;  // create, fsync and delete a small file under `path`
+};
+
+struct MemoryProbeConfig {
+  double warn_percent = 85;
+  double fail_percent = 95;
+  std::string cgroup_root = "/sys/fs/cgroup";  // injectable for tests and unusual mounts
+  std::string proc_root = "/proc";
+};
+
+struct ProbeConfig {
+  std::string name;
+  std::string type;  // "disk", "memory"; the variant below holds the type's own keys
+  Duration interval{10000};
+  Duration timeout{2000};
+  std::uint32_t failure_threshold = 3;
+  std::uint32_t success_threshold = 1;
+  unsigned roles = kDefaultRoles;
+  std::variant<DiskProbeConfig, MemoryProbeConfig> settings;
+};
+
+struct Config {
+  ListenAddress listen;
+  LogConfig log;
+  ShutdownConfig shutdown;
+  ServerConfig server;
+  std::vector<ProbeConfig> probes;
+};
+
+// What runs when no config file is given and the default path does not exist.
+Config default_config();
+
+}  // namespace covet::config
