@@ -1,5 +1,7 @@
 #include "agent/logging.h"
 
+#include "agent/json.h"
+
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -21,26 +23,6 @@ std::string_view level_name(config::LogLevel level) {
   return "info";
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 // Text values are quoted only when they would otherwise be ambiguous.
 void append_text_value(std::string& out, std::string_view s) {
   bool plain = !s.empty();
@@ -50,7 +32,7 @@ void append_text_value(std::string& out, std::string_view s) {
   if (plain) {
     out.append(s);
   } else {
-    append_json_string(out, s);
+    json::append_string(out, s);
   }
 }
 
@@ -98,14 +80,14 @@ std::string Logger::render(config::LogLevel level, std::string_view msg, Fields 
   std::string line;
   if (json_) {
     line += "{\"level\":";
-    append_json_string(line, level_name(level));
+    json::append_string(line, level_name(level));
     line += ",\"msg\":";
-    append_json_string(line, msg);
+    json::append_string(line, msg);
     for (const auto& [key, value] : fields) {
       line.push_back(',');
-      append_json_string(line, key);
+      json::append_string(line, key);
       line.push_back(':');
-      append_json_string(line, value);
+      json::append_string(line, value);
     }
     line.push_back('}');
   } else {

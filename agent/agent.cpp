@@ -1,0 +1,258 @@
+#include "agent/agent.h"
+
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+
+#include <csignal>
+
+#include "agent/process_metrics.h"
+#include "config/duration.h"
+#include "covet/version.h"
+#include "probes/factory.h"
+
+namespace covet {
+namespace {
+
+constexpr std::uint64_t kRefreshIntervalMs = 1000;
+// After grace_period the loop is stopped even if something (a statvfs stuck in the thread
+// pool on a dead NFS mount) still holds it open.
+constexpr std::uint64_t kHardStopSlackMs = 1000;
+
+template <typename Handle>
+uv_handle_t* as_handle(Handle* h) {
+  return reinterpret_cast<uv_handle_t*>(h);
+}
+
+}  // namespace
+
+Agent::Agent(config::Config config, Logger& log, const Clock& clock)
+    : config_(std::move(config)),
+      log_(log),
+      clock_(clock),
+      model_(clock),
+      endpoints_(model_, clock, kVersion),
+      registry_(std::make_shared<prometheus::Registry>()),
+      probe_metrics_(*registry_) {
+  uv_loop_init(&loop_);
+}
+
+Agent::~Agent() {
+  // Every handle was closed by run(). uv_loop_close fails with EBUSY only when a job is
+  // still stuck in the thread pool; the process is exiting then, so it is left to the OS.
+  uv_loop_close(&loop_);
+}
+
+std::vector<prometheus::MetricFamily> Agent::agent_families() const {
+  std::vector<prometheus::MetricFamily> families;
+  auto info = metrics::gauge_family("covet_sidecar_build_info",
+                                    "Always 1; the labels say which build is running.", 1);
+  info.metric[0].label = {{"version", kVersion}, {"revision", kGitRevision}};
+  families.push_back(std::move(info));
+  families.push_back(metrics::gauge_family("covet_sidecar_draining",
+                                           "1 after SIGTERM while the agent drains, else 0.",
+                                           model_.draining() ? 1 : 0));
+  if (server_) {
+    const http::ServerStats& stats = server_->stats();
+    families.push_back(metrics::counter_family("covet_sidecar_http_requests_total",
+                                               "HTTP requests answered.", stats.requests));
+    families.push_back(metrics::counter_family("covet_sidecar_http_connections_accepted_total",
+                                               "HTTP connections accepted.",
+                                               stats.connections_accepted));
+    families.push_back(metrics::counter_family(
+        "covet_sidecar_http_connections_rejected_total",
+        "HTTP connections closed at once because server.max_connections were open.",
+        stats.connections_rejected));
+    families.push_back(metrics::counter_family(
+        "covet_sidecar_http_bad_requests_total",
+        "Requests refused as malformed or over a limit (400, 413, 431, 505).", stats.bad_requests));
+    families.push_back(metrics::counter_family(
+        "covet_sidecar_http_timeouts_total",
+        "Connections cut by the idle or request timeout.", stats.timeouts));
+    families.push_back(metrics::gauge_family("covet_sidecar_http_open_connections",
+                                             "HTTP connections open now.",
+                                             static_cast<double>(server_->open_connections())));
+  }
+  return families;
+}
+
+int Agent::run() {
+  // A peer that closes mid-response must cost us an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  scheduler_ = std::make_unique<probes::Scheduler>(
+      &loop_,
+      [this](std::size_t index, probes::ProbeResult result) {
+        on_probe_result(index, std::move(result));
+      },
+      static_cast<std::uint32_t>(uv_hrtime()));
+  for (const config::ProbeConfig& probe : config_.probes) {
+    health::CheckSpec spec{probe.name, probe.type, probe.roles, probe.interval,
+                           probe.failure_threshold, probe.success_threshold};
+    const std::size_t index = model_.add_check(spec);
+    probe_metrics_.add_probe(probe.name, probe.type);
+    scheduler_->add(index, probes::make_probe(&loop_, probe), probe.interval, probe.timeout);
+  }
+
+  exposition_.add(registry_);
+  exposition_.add(probe_metrics_.readings());
+  exposition_.add(std::make_shared<ProcessMetrics>());
+  exposition_.add(std::make_shared<metrics::CallbackCollector>([this] { return agent_families(); }));
+
+  router_ = std::make_unique<AgentRouter>(endpoints_, [this]() -> const std::string& {
+    return exposition_.render();
+  });
+  http::ServerLimits limits;
+  limits.max_connections = config_.server.max_connections;
+  limits.idle_timeout = config_.server.idle_timeout;
+  limits.request_timeout = config_.server.request_timeout;
+  server_ = std::make_unique<http::Server>(&loop_, *router_, limits, log_);
+
+  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_}) {
+    uv_timer_init(&loop_, timer);
+    timer->data = this;
+    ++open_handles_;
+  }
+  for (uv_signal_t* signal : {&sigterm_, &sigint_}) {
+    uv_signal_init(&loop_, signal);
+    signal->data = this;
+    ++open_handles_;
+  }
+
+  const std::string listen_error = server_->listen(config_.listen.host, config_.listen.port);
+  if (!listen_error.empty()) {
+    log_.error("cannot start", {{"error", listen_error}});
+    close_everything();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    return 1;
+  }
+
+  uv_signal_start(&sigterm_, [](uv_signal_t* s, int signum) {
+    static_cast<Agent*>(s->data)->begin_shutdown(signum);
+  }, SIGTERM);
+  uv_signal_start(&sigint_, [](uv_signal_t* s, int signum) {
+    static_cast<Agent*>(s->data)->begin_shutdown(signum);
+  }, SIGINT);
+  uv_timer_start(&refresh_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Agent*>(t->data);
+    self->on_transitions(self->model_.refresh());
+  }, kRefreshIntervalMs, kRefreshIntervalMs);
+
+  scheduler_->start();
+  const std::string listen_text =
+      fmt::format("{}:{}", config_.listen.host, server_->bound_port());
+  const std::string probe_count = std::to_string(config_.probes.size());
+  log_.info("covet-sidecar started", {{"version", kVersion}, {"listen", listen_text},
+                                      {"probes", probe_count}});
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (hard_stop_armed_) {
+    uv_close(as_handle(&hard_stop_timer_), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);  // runs the close callback; never waits on the pool
+  }
+  log_.info("covet-sidecar stopped");
+  return 0;
+}
+
+void Agent::on_probe_result(std::size_t index, probes::ProbeResult result) {
+  probe_metrics_.observe_run(index, result);
+  const auto& check = model_.checks()[index];
+  const bool was_failing = check.last.status == probes::Status::failing;
+  const bool failing = result.status == probes::Status::failing;
+  if (failing && !was_failing && check.consecutive_failures + 1 < check.spec.failure_threshold) {
+    // Below the threshold the state holds; say so once, at debug, so a flapping dependency
+    // can be diagnosed without paging anyone.
+    log_.debug("probe failed below threshold", {{"probe", check.spec.name}, {"error", result.error}});
+  }
+  auto transition = model_.record(index, std::move(result));
+  if (transition) on_transitions({*transition});
+  probe_metrics_.set_state(index, model_.checks()[index].effective);
+}
+
+void Agent::on_transitions(const std::vector<health::Transition>& transitions) {
+  for (const health::Transition& t : transitions) {
+    const health::CheckState& check = model_.checks()[t.index];
+    probe_metrics_.set_state(t.index, t.to);
+    const std::string from{probes::to_string(t.from)};
+    const std::string to{probes::to_string(t.to)};
+    if (t.to == probes::Status::failing) {
+      const std::string error = check.stale ? "stale: no result within three intervals" : check.last_error;
+      log_.warn("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to},
+                                        {"reason", check.stale ? "stale" : check.last.reason},
+                                        {"error", error}});
+    } else if (t.to == probes::Status::warning) {
+      log_.warn("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to},
+                                        {"warning", check.last.error}});
+    } else {
+      log_.info("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to}});
+    }
+  }
+  if (!transitions.empty()) log_readiness_change();
+}
+
+void Agent::log_readiness_change() {
+  const bool ready = model_.evaluate(health::Endpoint::readiness, {}).ok;
+  if (last_ready_ == ready) return;
+  last_ready_ = ready;
+  log_.info(ready ? "ready" : "not ready");
+}
+
+void Agent::begin_shutdown(int signum) {
+  const std::string signal_name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
+  if (shutting_down_) {
+    log_.warn("second signal: shutting down now", {{"signal", signal_name}});
+    finish_shutdown();
+    return;
+  }
+  shutting_down_ = true;
+  model_.set_draining();
+  log_readiness_change();
+  log_.info("shutdown started: readiness now fails",
+            {{"signal", signal_name},
+             {"drain_delay", config::format_duration(config_.shutdown.drain_delay)},
+             {"grace_period", config::format_duration(config_.shutdown.grace_period)}});
+  uv_timer_start(&drain_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Agent*>(t->data);
+    self->log_.info("drain delay over: closing the listener, finishing in-flight requests");
+    self->server_->drain([self] { self->finish_shutdown(); });
+  }, static_cast<std::uint64_t>(config_.shutdown.drain_delay.count()), 0);
+  uv_timer_start(&grace_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Agent*>(t->data);
+    self->log_.warn("grace period over: closing remaining connections",
+                    {{"open_connections", std::to_string(self->server_->open_connections())}});
+    self->finish_shutdown();
+  }, static_cast<std::uint64_t>(config_.shutdown.grace_period.count()), 0);
+}
+
+void Agent::finish_shutdown() {
+  if (closing_) return;
+  close_everything();
+  // Every handle is closing now. If the thread pool still holds a job (a hung statvfs),
+  // uv_run would wait for it forever: stop the loop after a short slack instead.
+  uv_timer_init(&loop_, &hard_stop_timer_);
+  hard_stop_timer_.data = this;
+  hard_stop_armed_ = true;
+  uv_timer_start(&hard_stop_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<Agent*>(t->data);
+    self->log_.warn("work still pending after shutdown: stopping the loop");
+    uv_stop(&self->loop_);
+  }, kHardStopSlackMs, 0);
+  // Unreferenced: this timer alone must not keep the loop running.
+  uv_unref(as_handle(&hard_stop_timer_));
+}
+
+void Agent::close_everything() {
+  closing_ = true;
+  auto on_closed = [](uv_handle_t* h) { --static_cast<Agent*>(h->data)->open_handles_; };
+  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_}) {
+    uv_timer_stop(timer);
+    uv_close(as_handle(timer), on_closed);
+  }
+  for (uv_signal_t* signal : {&sigterm_, &sigint_}) {
+    uv_signal_stop(signal);
+    uv_close(as_handle(signal), on_closed);
+  }
+  if (scheduler_) scheduler_->close(nullptr);
+  if (server_) server_->close(nullptr);
+}
+
+}  // namespace covet

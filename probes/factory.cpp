@@ -1,0 +1,24 @@
+#include "probes/factory.h"
+
+#include <type_traits>
+
+#include "probes/disk.h"
+#include "probes/memory.h"
+
+namespace covet::probes {
+
+std::unique_ptr<Probe> make_probe(uv_loop_t* loop, const config::ProbeConfig& config) {
+  return std::visit(
+      [loop](const auto& settings) -> std::unique_ptr<Probe> {
+        using Settings = std::decay_t<decltype(settings)>;
+        if constexpr (std::is_same_v<Settings, config::DiskProbeConfig>) {
+          return std::make_unique<DiskProbe>(loop, settings);
+        } else {
+          static_assert(std::is_same_v<Settings, config::MemoryProbeConfig>);
+          return std::make_unique<MemoryProbe>(settings);
+        }
+      },
+      config.settings);
+}
+
+}  // namespace covet::probes
