@@ -65,9 +65,9 @@ std::vector<prometheus::MetricFamily> Agent::agent_families() const {
     families.push_back(metrics::counter_family(
         "covet_sidecar_http_bad_requests_total",
         "Requests refused as malformed or over a limit (400, 413, 431, 505).", stats.bad_requests));
-    families.push_back(metrics::counter_family(
-        "covet_sidecar_http_timeouts_total",
-        "Connections cut by the idle or request timeout.", stats.timeouts));
+    families.push_back(metrics::counter_family("covet_sidecar_http_timeouts_total",
+                                               "Connections cut by the idle or request timeout.",
+                                               stats.timeouts));
     families.push_back(metrics::gauge_family("covet_sidecar_http_open_connections",
                                              "HTTP connections open now.",
                                              static_cast<double>(server_->open_connections())));
@@ -86,8 +86,12 @@ int Agent::run() {
       },
       static_cast<std::uint32_t>(uv_hrtime()));
   for (const config::ProbeConfig& probe : config_.probes) {
-    health::CheckSpec spec{probe.name, probe.type, probe.roles, probe.interval,
-                           probe.failure_threshold, probe.success_threshold};
+    health::CheckSpec spec{probe.name,
+                           probe.type,
+                           probe.roles,
+                           probe.interval,
+                           probe.failure_threshold,
+                           probe.success_threshold};
     const std::size_t index = model_.add_check(spec);
     probe_metrics_.add_probe(probe.name, probe.type);
     scheduler_->add(index, probes::make_probe(&loop_, probe), probe.interval, probe.timeout);
@@ -96,11 +100,11 @@ int Agent::run() {
   exposition_.add(registry_);
   exposition_.add(probe_metrics_.readings());
   exposition_.add(std::make_shared<ProcessMetrics>());
-  exposition_.add(std::make_shared<metrics::CallbackCollector>([this] { return agent_families(); }));
+  exposition_.add(
+      std::make_shared<metrics::CallbackCollector>([this] { return agent_families(); }));
 
-  router_ = std::make_unique<AgentRouter>(endpoints_, [this]() -> const std::string& {
-    return exposition_.render();
-  });
+  router_ = std::make_unique<AgentRouter>(
+      endpoints_, [this]() -> const std::string& { return exposition_.render(); });
   http::ServerLimits limits;
   limits.max_connections = config_.server.max_connections;
   limits.idle_timeout = config_.server.idle_timeout;
@@ -126,23 +130,27 @@ int Agent::run() {
     return 1;
   }
 
-  uv_signal_start(&sigterm_, [](uv_signal_t* s, int signum) {
-    static_cast<Agent*>(s->data)->begin_shutdown(signum);
-  }, SIGTERM);
-  uv_signal_start(&sigint_, [](uv_signal_t* s, int signum) {
-    static_cast<Agent*>(s->data)->begin_shutdown(signum);
-  }, SIGINT);
-  uv_timer_start(&refresh_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<Agent*>(t->data);
-    self->on_transitions(self->model_.refresh());
-  }, kRefreshIntervalMs, kRefreshIntervalMs);
+  uv_signal_start(
+      &sigterm_,
+      [](uv_signal_t* s, int signum) { static_cast<Agent*>(s->data)->begin_shutdown(signum); },
+      SIGTERM);
+  uv_signal_start(
+      &sigint_,
+      [](uv_signal_t* s, int signum) { static_cast<Agent*>(s->data)->begin_shutdown(signum); },
+      SIGINT);
+  uv_timer_start(
+      &refresh_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        self->on_transitions(self->model_.refresh());
+      },
+      kRefreshIntervalMs, kRefreshIntervalMs);
 
   scheduler_->start();
-  const std::string listen_text =
-      fmt::format("{}:{}", config_.listen.host, server_->bound_port());
+  const std::string listen_text = fmt::format("{}:{}", config_.listen.host, server_->bound_port());
   const std::string probe_count = std::to_string(config_.probes.size());
-  log_.info("covet-sidecar started", {{"version", kVersion}, {"listen", listen_text},
-                                      {"probes", probe_count}});
+  log_.info("covet-sidecar started",
+            {{"version", kVersion}, {"listen", listen_text}, {"probes", probe_count}});
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (hard_stop_armed_) {
@@ -161,7 +169,8 @@ void Agent::on_probe_result(std::size_t index, probes::ProbeResult result) {
   if (failing && !was_failing && check.consecutive_failures + 1 < check.spec.failure_threshold) {
     // Below the threshold the state holds; say so once, at debug, so a flapping dependency
     // can be diagnosed without paging anyone.
-    log_.debug("probe failed below threshold", {{"probe", check.spec.name}, {"error", result.error}});
+    log_.debug("probe failed below threshold",
+               {{"probe", check.spec.name}, {"error", result.error}});
   }
   auto transition = model_.record(index, std::move(result));
   if (transition) on_transitions({*transition});
@@ -175,13 +184,17 @@ void Agent::on_transitions(const std::vector<health::Transition>& transitions) {
     const std::string from{probes::to_string(t.from)};
     const std::string to{probes::to_string(t.to)};
     if (t.to == probes::Status::failing) {
-      const std::string error = check.stale ? "stale: no result within three intervals" : check.last_error;
-      log_.warn("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to},
+      const std::string error =
+          check.stale ? "stale: no result within three intervals" : check.last_error;
+      log_.warn("probe state changed", {{"probe", check.spec.name},
+                                        {"from", from},
+                                        {"to", to},
                                         {"reason", check.stale ? "stale" : check.last.reason},
                                         {"error", error}});
     } else if (t.to == probes::Status::warning) {
-      log_.warn("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to},
-                                        {"warning", check.last.error}});
+      log_.warn(
+          "probe state changed",
+          {{"probe", check.spec.name}, {"from", from}, {"to", to}, {"warning", check.last.error}});
     } else {
       log_.info("probe state changed", {{"probe", check.spec.name}, {"from", from}, {"to", to}});
     }
@@ -210,17 +223,23 @@ void Agent::begin_shutdown(int signum) {
             {{"signal", signal_name},
              {"drain_delay", config::format_duration(config_.shutdown.drain_delay)},
              {"grace_period", config::format_duration(config_.shutdown.grace_period)}});
-  uv_timer_start(&drain_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<Agent*>(t->data);
-    self->log_.info("drain delay over: closing the listener, finishing in-flight requests");
-    self->server_->drain([self] { self->finish_shutdown(); });
-  }, static_cast<std::uint64_t>(config_.shutdown.drain_delay.count()), 0);
-  uv_timer_start(&grace_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<Agent*>(t->data);
-    self->log_.warn("grace period over: closing remaining connections",
-                    {{"open_connections", std::to_string(self->server_->open_connections())}});
-    self->finish_shutdown();
-  }, static_cast<std::uint64_t>(config_.shutdown.grace_period.count()), 0);
+  uv_timer_start(
+      &drain_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        self->log_.info("drain delay over: closing the listener, finishing in-flight requests");
+        self->server_->drain([self] { self->finish_shutdown(); });
+      },
+      static_cast<std::uint64_t>(config_.shutdown.drain_delay.count()), 0);
+  uv_timer_start(
+      &grace_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        self->log_.warn("grace period over: closing remaining connections",
+                        {{"open_connections", std::to_string(self->server_->open_connections())}});
+        self->finish_shutdown();
+      },
+      static_cast<std::uint64_t>(config_.shutdown.grace_period.count()), 0);
 }
 
 void Agent::finish_shutdown() {
@@ -231,11 +250,14 @@ void Agent::finish_shutdown() {
   uv_timer_init(&loop_, &hard_stop_timer_);
   hard_stop_timer_.data = this;
   hard_stop_armed_ = true;
-  uv_timer_start(&hard_stop_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<Agent*>(t->data);
-    self->log_.warn("work still pending after shutdown: stopping the loop");
-    uv_stop(&self->loop_);
-  }, kHardStopSlackMs, 0);
+  uv_timer_start(
+      &hard_stop_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        self->log_.warn("work still pending after shutdown: stopping the loop");
+        uv_stop(&self->loop_);
+      },
+      kHardStopSlackMs, 0);
   // Unreferenced: this timer alone must not keep the loop running.
   uv_unref(as_handle(&hard_stop_timer_));
 }

@@ -24,7 +24,8 @@ constexpr std::string_view kUsage =
     "       covet-sidecar healthcheck URL [--timeout 5s]   exit 0 when URL answers 2xx\n"
     "       covet-sidecar --version\n"
     "\n"
-    "Without --config, " "/etc/covet-sidecar/config.yaml is used when it exists, else a\n"
+    "Without --config, "
+    "/etc/covet-sidecar/config.yaml is used when it exists, else a\n"
     "default: listener on 0.0.0.0:8099, a disk probe on / and a memory probe.\n";
 
 struct ConfigChoice {

@@ -14,11 +14,16 @@ namespace {
 
 std::string_view level_name(config::LogLevel level) {
   switch (level) {
-    case config::LogLevel::trace: return "trace";
-    case config::LogLevel::debug: return "debug";
-    case config::LogLevel::info: return "info";
-    case config::LogLevel::warn: return "warn";
-    case config::LogLevel::error: return "error";
+    case config::LogLevel::trace:
+      return "trace";
+    case config::LogLevel::debug:
+      return "debug";
+    case config::LogLevel::info:
+      return "info";
+    case config::LogLevel::warn:
+      return "warn";
+    case config::LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -38,7 +43,8 @@ void append_text_value(std::string& out, std::string_view s) {
 
 std::shared_ptr<spdlog::logger> make_stderr_logger() {
   // Not registered in spdlog's global registry: the logger belongs to whoever owns Logger.
-  auto logger = std::make_shared<spdlog::logger>("covet", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("covet", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::trace);
   logger->flush_on(spdlog::level::trace);

@@ -37,9 +37,12 @@ http::RouteInfo AgentRouter::lookup(std::string_view path) const {
 
 http::Reply AgentRouter::handle(const http::Request& request) {
   const std::string_view path = request.path;
-  if (path == "/health/ready") return health_.probe_endpoint(health::Endpoint::readiness, request.query);
-  if (path == "/health/live") return health_.probe_endpoint(health::Endpoint::liveness, request.query);
-  if (path == "/health/startup") return health_.probe_endpoint(health::Endpoint::startup, request.query);
+  if (path == "/health/ready")
+    return health_.probe_endpoint(health::Endpoint::readiness, request.query);
+  if (path == "/health/live")
+    return health_.probe_endpoint(health::Endpoint::liveness, request.query);
+  if (path == "/health/startup")
+    return health_.probe_endpoint(health::Endpoint::startup, request.query);
   if (path == "/health") return health_.summary();
   if (path == "/metrics") {
     http::Response response;

@@ -15,6 +15,8 @@ using Duration = std::chrono::milliseconds;
 struct ListenAddress {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8099;
+
+  bool operator==(const ListenAddress&) const = default;
 };
 
 enum class LogFormat { automatic, json, text };  // automatic: text on a TTY, json otherwise
@@ -23,6 +25,8 @@ enum class LogLevel { trace, debug, info, warn, error };
 struct LogConfig {
   LogFormat format = LogFormat::automatic;
   LogLevel level = LogLevel::info;
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct ShutdownConfig {
@@ -31,12 +35,16 @@ struct ShutdownConfig {
   Duration drain_delay{5000};
   // Hard limit from SIGTERM to exit: in-flight requests still open by then are cut.
   Duration grace_period{25000};
+
+  bool operator==(const ShutdownConfig&) const = default;
 };
 
 struct ServerConfig {
   std::uint32_t max_connections = 1024;
   Duration idle_timeout{60000};     // keep-alive connection with no request in progress
   Duration request_timeout{10000};  // first byte of a request to its last (slowloris)
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 // Bit flags: a probe may feed several endpoints.
@@ -50,6 +58,8 @@ struct DiskProbeConfig {
   double warn_free_inodes_percent = 10;
   double fail_free_inodes_percent = 2;
   bool write_check = false;  // create, fsync and delete a small file under `path`
+
+  bool operator==(const DiskProbeConfig&) const = default;
 };
 
 struct MemoryProbeConfig {
@@ -57,6 +67,8 @@ struct MemoryProbeConfig {
   double fail_percent = 95;
   std::string cgroup_root = "/sys/fs/cgroup";  // injectable for tests and unusual mounts
   std::string proc_root = "/proc";
+
+  bool operator==(const MemoryProbeConfig&) const = default;
 };
 
 struct ProbeConfig {
@@ -68,6 +80,8 @@ struct ProbeConfig {
   std::uint32_t success_threshold = 1;
   unsigned roles = kDefaultRoles;
   std::variant<DiskProbeConfig, MemoryProbeConfig> settings;
+
+  bool operator==(const ProbeConfig&) const = default;
 };
 
 struct Config {
@@ -76,6 +90,8 @@ struct Config {
   ShutdownConfig shutdown;
   ServerConfig server;
   std::vector<ProbeConfig> probes;
+
+  bool operator==(const Config&) const = default;
 };
 
 // What runs when no config file is given and the default path does not exist.

@@ -13,8 +13,8 @@
 namespace covet::config {
 
 struct ConfigError {
-  int line = 0;    // 1-based; 0 when the error has no position (file unreadable)
-  int column = 0;  // 1-based
+  int line = 0;         // 1-based; 0 when the error has no position (file unreadable)
+  int column = 0;       // 1-based
   std::string key;      // path such as "probes[1].interval"; empty for document-level errors
   std::string message;  // "invalid duration \"10x\": expected ..."
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace covet::config {
 
@@ -13,5 +14,8 @@ struct SecretRead {
 };
 // Refuses files larger than 64 KiB (a secret that large is a mistake, e.g. a wrong path).
 SecretRead read_secret_file(const std::string& path);
+// The same, naming the config key in errors: `what` = "password_file" gives the message
+// above. The one-argument form says "secret file".
+SecretRead read_secret_file(const std::string& path, std::string_view what);
 
 }  // namespace covet::config

@@ -7,9 +7,12 @@ namespace {
 
 std::string_view endpoint_word(Endpoint e) {
   switch (e) {
-    case Endpoint::liveness: return "live";
-    case Endpoint::readiness: return "ready";
-    case Endpoint::startup: return "startup";
+    case Endpoint::liveness:
+      return "live";
+    case Endpoint::readiness:
+      return "ready";
+    case Endpoint::startup:
+      return "startup";
   }
   return "";
 }

@@ -13,9 +13,12 @@ bool is_success(Status s) { return s == Status::passing || s == Status::warning;
 
 unsigned role_of(Endpoint e) {
   switch (e) {
-    case Endpoint::liveness: return config::kLiveness;
-    case Endpoint::readiness: return config::kReadiness;
-    case Endpoint::startup: return config::kStartup;
+    case Endpoint::liveness:
+      return config::kLiveness;
+    case Endpoint::readiness:
+      return config::kReadiness;
+    case Endpoint::startup:
+      return config::kStartup;
   }
   return 0;
 }
@@ -24,7 +27,8 @@ std::string describe_failure(const CheckState& check, std::chrono::steady_clock:
   if (check.stale) {
     auto since = check.has_result ? check.last_result_at : check.added_at;
     auto age = std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
-    return fmt::format("stale: no result for {}s (interval {}ms)", age, check.spec.interval.count());
+    return fmt::format("stale: no result for {}s (interval {}ms)", age,
+                       check.spec.interval.count());
   }
   if (check.effective == Status::unknown) return "no result yet";
   if (!check.last_error.empty()) return check.last_error;
@@ -35,9 +39,12 @@ std::string describe_failure(const CheckState& check, std::chrono::steady_clock:
 
 std::string_view to_string(Overall o) {
   switch (o) {
-    case Overall::healthy: return "healthy";
-    case Overall::degraded: return "degraded";
-    case Overall::unhealthy: return "unhealthy";
+    case Overall::healthy:
+      return "healthy";
+    case Overall::degraded:
+      return "degraded";
+    case Overall::unhealthy:
+      return "unhealthy";
   }
   return "unhealthy";
 }
@@ -125,14 +132,16 @@ void HealthModel::set_draining() {
   ++generation_;
 }
 
-Verdict HealthModel::evaluate(Endpoint endpoint, const std::vector<std::string_view>& exclude) const {
+Verdict HealthModel::evaluate(Endpoint endpoint,
+                              const std::vector<std::string_view>& exclude) const {
   Verdict verdict;
   verdict.ok = true;
   const unsigned role = role_of(endpoint);
   const auto now = clock_.now();
   if (endpoint == Endpoint::readiness && draining_) {
     // Not excludable: a draining pod must leave the Service endpoints whatever is asked.
-    verdict.lines.push_back({"shutdown", false, false, "failed: draining, the process is shutting down"});
+    verdict.lines.push_back(
+        {"shutdown", false, false, "failed: draining, the process is shutting down"});
     verdict.ok = false;
   }
   for (const CheckState& check : checks_) {
@@ -140,12 +149,18 @@ Verdict HealthModel::evaluate(Endpoint endpoint, const std::vector<std::string_v
     VerdictLine line;
     line.name = check.spec.name;
     switch (endpoint) {
-      case Endpoint::readiness: line.ok = is_success(check.effective); break;
+      case Endpoint::readiness:
+        line.ok = is_success(check.effective);
+        break;
       // Unknown is alive: a liveness probe must not restart a container before its first
       // result is in.
-      case Endpoint::liveness: line.ok = check.effective != Status::failing; break;
+      case Endpoint::liveness:
+        line.ok = check.effective != Status::failing;
+        break;
       // Latched: once every startup check has passed, startup stays done (as kubelet expects).
-      case Endpoint::startup: line.ok = check.passed_once; break;
+      case Endpoint::startup:
+        line.ok = check.passed_once;
+        break;
     }
     if (std::find(exclude.begin(), exclude.end(), check.spec.name) != exclude.end()) {
       line.excluded = true;

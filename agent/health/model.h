@@ -47,8 +47,8 @@ struct CheckState {
   std::chrono::system_clock::time_point last_error_at;
   std::uint32_t consecutive_failures = 0;
   std::uint32_t consecutive_successes = 0;
-  bool passed_once = false;  // latches the startup endpoint
-  bool stale = false;        // as of the last refresh()
+  bool passed_once = false;                            // latches the startup endpoint
+  bool stale = false;                                  // as of the last refresh()
   probes::Status effective = probes::Status::unknown;  // state, or failing when stale
 };
 

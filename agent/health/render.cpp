@@ -43,8 +43,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 std::string render_verdict_text(const Verdict& verdict, std::string_view endpoint_word,
@@ -74,8 +74,8 @@ std::string render_health_json(const HealthModel& model, const HealthDocumentInf
   out += ",";
   append_key(out, "timestamp");
   json::append_string(out, format_rfc3339(info.now));
-  out += fmt::format(",\"uptime_seconds\":{:.3f}",
-                     std::chrono::duration<double>(info.uptime).count());
+  out +=
+      fmt::format(",\"uptime_seconds\":{:.3f}", std::chrono::duration<double>(info.uptime).count());
   out += fmt::format(",\"draining\":{}", model.draining() ? "true" : "false");
   out += ",\"checks\":{";
   bool first = true;

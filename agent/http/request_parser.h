@@ -26,9 +26,9 @@ inline constexpr unsigned method_bit(Method m) { return 1u << static_cast<unsign
 // by the server after the request completes; only the body limit applies while parsing.
 struct RouteInfo {
   bool found = false;
-  unsigned methods = 0;           // method_bit(...) set; HEAD is implied by GET
-  std::string_view allow;         // "GET, HEAD", the Allow header of a 405
-  std::size_t max_body = 4096;    // body bytes accepted; more → 413 (unknown paths too)
+  unsigned methods = 0;         // method_bit(...) set; HEAD is implied by GET
+  std::string_view allow;       // "GET, HEAD", the Allow header of a 405
+  std::size_t max_body = 4096;  // body bytes accepted; more → 413 (unknown paths too)
 };
 using RouteLookup = std::function<RouteInfo(std::string_view path)>;
 
@@ -61,6 +61,7 @@ class RequestParser {
   // llhttp callbacks (static trampolines in the .cpp call these)
   friend struct ParserCallbacks;
   int on_message_begin();
+  int on_method(const char* at, std::size_t len);
   int on_url(const char* at, std::size_t len);
   int on_header_field(const char* at, std::size_t len);
   int on_header_value(const char* at, std::size_t len);
@@ -68,6 +69,8 @@ class RequestParser {
   int on_body(const char* at, std::size_t len);
   int on_message_complete();
   int fail(int status, std::string_view reason);
+  // Adds request-line / header bytes to header_bytes_; 431 once past the limit.
+  int count_header_bytes(std::size_t n);
 
   RequestLimits limits_;
   RouteLookup lookup_;

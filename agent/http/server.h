@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "agent/http/date_cache.h"
 #include "agent/http/request_parser.h"
@@ -71,10 +72,13 @@ class Server {
 
   // Graceful drain: stop accepting, close idle connections now, and close each busy
   // connection after the response it is working on (sent with Connection: close).
-  // `drained` is called once, after the last connection's close callback.
+  // `drained` is called once, after the last connection's close callback. When nothing is
+  // open it runs synchronously, inside drain(). A second drain() is a no-op.
   void drain(std::function<void()> drained);
   // Cuts every connection and closes the listener; `closed` runs after every close
   // callback. Safe after drain() and safe to call twice (the second `closed` is dropped).
+  // A drain still pending when close() completes has its `drained` called first, so a
+  // shutdown waiting on it does not hang. Like drain(), synchronous when nothing is open.
   void close(std::function<void()> closed);
 
   std::size_t open_connections() const { return connections_.size(); }
@@ -83,8 +87,14 @@ class Server {
  private:
   friend class detail::Connection;
   static void on_connection(uv_stream_t* listener, int status);
+  static void on_listener_closed(uv_handle_t* handle);
+  static void on_rejected_closed(uv_handle_t* handle);
   void on_connection_closed(detail::Connection* connection);
   void maybe_finish();
+  void reject(uv_stream_t* listener);
+  void close_listener();
+  // The server's own short text/plain answers (400, 404, 408, 413, 431, 500, 505).
+  const PreparedResponse& status_reply(int status) const;
 
   uv_loop_t* loop_;
   Router& router_;
@@ -98,10 +108,15 @@ class Server {
   bool draining_ = false;
   bool closing_ = false;
   std::uint16_t bound_port_ = 0;
+  // Owned: created in on_connection, deleted in on_connection_closed (from the
+  // connection's last close callback).
   std::unordered_set<detail::Connection*> connections_;
   std::function<void()> drained_;
   std::function<void()> closed_;
   bool rejection_logged_ = false;
+  bool accept_error_logged_ = false;
+  std::size_t rejected_closing_ = 0;   // refused sockets whose close callback is pending
+  std::vector<Reply> status_replies_;  // built once in the constructor
 };
 
 }  // namespace covet::http

@@ -26,7 +26,8 @@ const std::string& Exposition::render() {
 }
 
 prometheus::MetricFamily gauge_family(std::string name, std::string help, double value) {
-  prometheus::MetricFamily family{std::move(name), std::move(help), prometheus::MetricType::Gauge, {}};
+  prometheus::MetricFamily family{
+      std::move(name), std::move(help), prometheus::MetricType::Gauge, {}};
   prometheus::ClientMetric metric;
   metric.gauge.value = value;
   family.metric.push_back(std::move(metric));
@@ -34,7 +35,8 @@ prometheus::MetricFamily gauge_family(std::string name, std::string help, double
 }
 
 prometheus::MetricFamily counter_family(std::string name, std::string help, double value) {
-  prometheus::MetricFamily family{std::move(name), std::move(help), prometheus::MetricType::Counter, {}};
+  prometheus::MetricFamily family{
+      std::move(name), std::move(help), prometheus::MetricType::Counter, {}};
   prometheus::ClientMetric metric;
   metric.counter.value = value;
   family.metric.push_back(std::move(metric));

@@ -3,6 +3,7 @@
 // serialized as Prometheus text 0.0.4.
 
 #include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 
 #include <functional>
 #include <memory>

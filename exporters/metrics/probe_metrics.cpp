@@ -6,7 +6,8 @@ namespace covet::metrics {
 namespace {
 
 constexpr std::array<probes::Status, 4> kStates = {probes::Status::unknown, probes::Status::passing,
-                                                   probes::Status::warning, probes::Status::failing};
+                                                   probes::Status::warning,
+                                                   probes::Status::failing};
 
 }  // namespace
 
@@ -71,14 +72,13 @@ std::size_t ProbeMetrics::add_probe(const std::string& name, const std::string& 
   probe.name = name;
   probe.up = &up_family_.Add({{"probe", name}, {"type", type}});
   for (std::size_t i = 0; i < kStates.size(); ++i) {
-    probe.state[i] =
-        &state_family_.Add({{"probe", name}, {"state", std::string(probes::to_string(kStates[i]))}});
+    probe.state[i] = &state_family_.Add(
+        {{"probe", name}, {"state", std::string(probes::to_string(kStates[i]))}});
   }
   probe.state[static_cast<std::size_t>(probes::Status::unknown)]->Set(1);
   probe.duration = &duration_family_.Add(
-      {{"probe", name}},
-      prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                              2.5, 5, 10});
+      {{"probe", name}}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05,
+                                                                 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   probes_.push_back(probe);
   readings_->resize(probes_.size());
   return probes_.size() - 1;

@@ -17,7 +17,8 @@ class FakeClock final : public Clock {
 
  private:
   std::chrono::steady_clock::time_point steady_{std::chrono::hours(1000)};
-  std::chrono::system_clock::time_point wall_{std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}};
+  std::chrono::system_clock::time_point wall_{
+      std::chrono::sys_days{std::chrono::year{2026} / 11 / 24}};
 };
 
 }  // namespace covet::testing

@@ -31,12 +31,15 @@ class ScriptedProbe final : public Probe {
       r.status = Status::passing;
       std::exchange(done_, nullptr)(std::move(r));
     } else if (mode_ == Mode::delayed) {
-      uv_timer_start(timer_, [](uv_timer_t* t) {
-        auto* self = static_cast<ScriptedProbe*>(t->data);
-        ProbeResult r;
-        r.status = Status::warning;
-        if (self->done_) std::exchange(self->done_, nullptr)(std::move(r));
-      }, 20, 0);
+      uv_timer_start(
+          timer_,
+          [](uv_timer_t* t) {
+            auto* self = static_cast<ScriptedProbe*>(t->data);
+            ProbeResult r;
+            r.status = Status::warning;
+            if (self->done_) std::exchange(self->done_, nullptr)(std::move(r));
+          },
+          20, 0);
     }
   }
   void cancel() override {
@@ -74,13 +77,18 @@ class SchedulerTest : public ::testing::Test {
 TEST_F(SchedulerTest, SynchronousProbeReportsOncePerRunWithLatency) {
   {
     Scheduler* scheduler_ptr = nullptr;
-    Scheduler scheduler(&loop, [&](std::size_t i, ProbeResult r) {
-      results.push_back({i, std::move(r)});
-      if (results.size() == 3) scheduler_ptr->close(nullptr);
-    }, 42);
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+          if (results.size() == 3) scheduler_ptr->close(nullptr);
+        },
+        42);
     scheduler_ptr = &scheduler;
-    scheduler.add(7, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::immediate, &starts, &cancels),
-                  100ms, 50ms);
+    scheduler.add(
+        7,
+        std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::immediate, &starts, &cancels),
+        100ms, 50ms);
     scheduler.start();
     uv_run(&loop, UV_RUN_DEFAULT);
   }
@@ -96,13 +104,17 @@ TEST_F(SchedulerTest, SynchronousProbeReportsOncePerRunWithLatency) {
 TEST_F(SchedulerTest, AsynchronousProbeResultIsDelivered) {
   {
     Scheduler* scheduler_ptr = nullptr;
-    Scheduler scheduler(&loop, [&](std::size_t i, ProbeResult r) {
-      results.push_back({i, std::move(r)});
-      scheduler_ptr->close(nullptr);
-    }, 1);
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+          scheduler_ptr->close(nullptr);
+        },
+        1);
     scheduler_ptr = &scheduler;
-    scheduler.add(0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::delayed, &starts, &cancels),
-                  1s, 500ms);
+    scheduler.add(
+        0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::delayed, &starts, &cancels),
+        1s, 500ms);
     scheduler.start();
     uv_run(&loop, UV_RUN_DEFAULT);
   }
@@ -115,13 +127,17 @@ TEST_F(SchedulerTest, AsynchronousProbeResultIsDelivered) {
 TEST_F(SchedulerTest, HungProbeTimesOutOnceAndIsCancelled) {
   {
     Scheduler* scheduler_ptr = nullptr;
-    Scheduler scheduler(&loop, [&](std::size_t i, ProbeResult r) {
-      results.push_back({i, std::move(r)});
-      if (results.size() == 2) scheduler_ptr->close(nullptr);
-    }, 1);
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+          if (results.size() == 2) scheduler_ptr->close(nullptr);
+        },
+        1);
     scheduler_ptr = &scheduler;
-    scheduler.add(0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::never, &starts, &cancels),
-                  150ms, 30ms);
+    scheduler.add(
+        0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::never, &starts, &cancels),
+        150ms, 30ms);
     scheduler.start();
     uv_run(&loop, UV_RUN_DEFAULT);
   }
@@ -137,9 +153,15 @@ TEST_F(SchedulerTest, HungProbeTimesOutOnceAndIsCancelled) {
 TEST_F(SchedulerTest, CloseCancelsInFlightAndDeliversNothingMore) {
   bool closed = false;
   {
-    Scheduler scheduler(&loop, [&](std::size_t i, ProbeResult r) { results.push_back({i, std::move(r)}); }, 1);
-    scheduler.add(0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::delayed, &starts, &cancels),
-                  1s, 500ms);
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+        },
+        1);
+    scheduler.add(
+        0, std::make_unique<ScriptedProbe>(&loop, ScriptedProbe::Mode::delayed, &starts, &cancels),
+        1s, 500ms);
     scheduler.start();
     // Run until the probe has started, then close while it is in flight.
     while (starts == 0) uv_run(&loop, UV_RUN_ONCE);

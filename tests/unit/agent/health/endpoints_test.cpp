@@ -46,7 +46,8 @@ TEST_F(EndpointsTest, QueryParsing) {
 TEST_F(EndpointsTest, ShortAnswersAndStatusCodes) {
   auto reply = endpoints.probe_endpoint(Endpoint::readiness, "");
   EXPECT_EQ(reply->status, 503);
-  EXPECT_EQ(reply->body, "[-]db unknown: no result yet\n[-]cache unknown: no result yet\nready check failed\n");
+  EXPECT_EQ(reply->body,
+            "[-]db unknown: no result yet\n[-]cache unknown: no result yet\nready check failed\n");
   model.record(db, result(Status::passing));
   model.record(cache, result(Status::failing, "connect 127.0.0.1:6379: connection refused"));
   reply = endpoints.probe_endpoint(Endpoint::readiness, "");
@@ -122,8 +123,10 @@ TEST_F(EndpointsTest, SummaryJson) {
   EXPECT_NE(body.find("\"detail\":{\"free_percent\":\"41.2\",\"quote\":\"a\\\"b\"}"),
             std::string::npos)
       << body;
-  EXPECT_NE(body.find("\"last_error\":{\"message\":\"connect: refused\",\"at\":\"2026-11-24T00:00:02.500Z\"}"),
-            std::string::npos)
+  EXPECT_NE(
+      body.find(
+          "\"last_error\":{\"message\":\"connect: refused\",\"at\":\"2026-11-24T00:00:02.500Z\"}"),
+      std::string::npos)
       << body;
   EXPECT_NE(body.find("\"roles\":[\"readiness\",\"startup\"]"), std::string::npos);
   model.record(cache, result(Status::passing));

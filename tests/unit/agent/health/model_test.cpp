@@ -23,8 +23,8 @@ class HealthModelTest : public ::testing::Test {
  protected:
   std::size_t add(std::string name, unsigned roles = config::kDefaultRoles,
                   std::uint32_t failure_threshold = 3, std::uint32_t success_threshold = 1) {
-    return model.add_check(CheckSpec{std::move(name), "disk", roles, 10s, failure_threshold,
-                                     success_threshold});
+    return model.add_check(
+        CheckSpec{std::move(name), "disk", roles, 10s, failure_threshold, success_threshold});
   }
   bool ready(std::vector<std::string_view> exclude = {}) {
     return model.evaluate(Endpoint::readiness, exclude).ok;

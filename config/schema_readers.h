@@ -1,0 +1,20 @@
+#pragma once
+// The schema: which keys exist where, and what they read into. Internal to the loader.
+
+#include <yaml-cpp/yaml.h>
+
+#include <vector>
+
+#include "config/config.h"
+#include "config/value_reader.h"
+
+namespace covet::config::detail {
+
+// Reads the document's top-level mapping into `config`, which starts as default_config():
+// a key the file sets replaces its default, and `probes:` replaces the default list.
+void read_document(const YAML::Node& root, ValueReader& reader, Config& config);
+
+// Reads `probes:`. Invalid probes are reported and left out.
+std::vector<ProbeConfig> read_probes(const Field& field, ValueReader& reader);
+
+}  // namespace covet::config::detail

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs the whole test suite:
+#   1. the release build's tests (unit + integration against the real binary),
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
+#   3. every libFuzzer target for FUZZ_SECONDS each (clang-14).
+# Ends with one line "N passed, N failed" covering all three.
+# Set SKIP_INSTALL=1 to skip apt-get (when the packages are known to be there).
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+fuzz_seconds="${FUZZ_SECONDS:-20}"
+
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+  bash scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+passed=0
+failed=0
+ctest_summary() {  # reads ctest's "NN% tests passed, F tests failed out of T"
+  local log="$1" line total fails
+  line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"
+  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  fails="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+  total="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
+  passed=$((passed + total - fails))
+  failed=$((failed + fails))
+}
+
+run_suite() {  # name build_dir cmake-args...
+  local name="$1" dir="$2"
+  shift 2
+  echo "=== $name: build"
+  if ! BUILD_DIR="$dir" bash scripts/build.sh "$@"; then
+    echo "=== $name: BUILD FAILED"
+    failed=$((failed + 1))
+    return
+  fi
+  echo "=== $name: test"
+  (cd "$dir" && ctest --output-on-failure -j 2 --timeout 300) 2>&1 | tee "$dir/ctest.log"
+  ctest_summary "$dir/ctest.log"
+}
+
+run_suite "release" "$root/build"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite "asan+ubsan" "$root/build-asan" -DCOVET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+
+echo "=== fuzz: build (clang-14, libFuzzer)"
+if CC=clang-14 CXX=clang++-14 BUILD_DIR="$root/build-fuzz" bash scripts/build.sh \
+     -DCOVET_FUZZ=ON -DCOVET_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  for corpus in tests/fuzz/corpus/*/; do
+    target="$(basename "$corpus")_fuzz"
+    if [ ! -x "build-fuzz/tests/fuzz/$target" ]; then
+      echo "=== fuzz: $target missing"
+      failed=$((failed + 1))
+      continue
+    fi
+    work="$(mktemp -d)"
+    cp -r "$corpus". "$work/"
+    echo "=== fuzz: $target for ${fuzz_seconds}s"
+    if "build-fuzz/tests/fuzz/$target" -max_total_time="$fuzz_seconds" -max_len=65536 \
+         -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" >"$work/log" 2>&1; then
+      passed=$((passed + 1))
+      grep -E '^#[0-9]+.*DONE' "$work/log" | tail -1
+    else
+      failed=$((failed + 1))
+      tail -40 "$work/log"
+    fi
+    rm -rf "$work"
+  done
+else
+  echo "=== fuzz: BUILD FAILED"
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
