@@ -16,14 +16,17 @@ fi
 
 passed=0
 failed=0
-ctest_summary() {  # reads ctest's "NN% tests passed, F tests failed out of T"
-  local log="$1" line total fails
+skipped=0
+ctest_summary() {  # reads ctest's "NN% tests passed, F tests failed out of T" and its skips
+  local log="$1" line total fails skips
   line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"
   if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
   fails="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
   total="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
-  passed=$((passed + total - fails))
+  skips="$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log" || true)"
+  passed=$((passed + total - fails - skips))
   failed=$((failed + fails))
+  skipped=$((skipped + skips))
 }
 
 run_suite() {  # name build_dir cmake-args...
@@ -72,5 +75,5 @@ else
   failed=$((failed + 1))
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
