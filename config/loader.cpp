@@ -8,6 +8,7 @@
 #include "config/file_read.h"
 #include "config/schema_readers.h"
 #include "config/value_reader.h"
+#include "config/yaml_documents.h"
 
 namespace covet::config {
 namespace detail {
@@ -73,25 +74,25 @@ EnvLookup process_env() {
 
 LoadResult load_config_text(std::string_view yaml_text, const EnvLookup& env) {
   LoadResult result;
-  std::vector<YAML::Node> documents;
+  detail::YamlDocument document;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    document = detail::parse_yaml_document(yaml_text);
   } catch (const YAML::Exception& e) {
     // A syntax error leaves no tree to validate: it is the only error reported.
     result.errors.push_back(detail::error_at(e.mark, e.msg));
     return result;
   }
 
-  // No document at all (an empty file, only comments) or an empty one: every default.
-  Config config = default_config();
-  if (documents.size() > 1) {
+  if (document.second_start) {
     result.errors.push_back(detail::error_at(
-        documents[1].Mark(), "expected one YAML document, found more (a \"---\" line?)"));
+        *document.second_start, "expected one YAML document, found more (a \"---\" line?)"));
   }
-  if (!documents.empty() && !documents.front().IsNull()) {
+  // An empty file, only comments, or an empty document: every default.
+  Config config = default_config();
+  if (!document.root.IsNull()) {
     detail::ValueReader reader(env, result.errors);
     try {
-      detail::read_document(documents.front(), reader, config);
+      detail::read_document(document.root, reader, config);
     } catch (const YAML::Exception& e) {
       // Reading a parsed tree should not throw; if yaml-cpp does, say so plainly rather
       // than letting it escape. The fuzz target treats this message as a bug.

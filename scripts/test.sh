@@ -43,9 +43,9 @@ run_suite() {  # name build_dir cmake-args...
   ctest_summary "$dir/ctest.log"
 }
 
-run_suite "release" "$root/build"
+run_suite "release" "$root/build" -DCOVET_TESTS=ON -DCOVET_SANITIZE=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "asan+ubsan" "$root/build-asan" -DCOVET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  run_suite "asan+ubsan" "$root/build-asan" -DCOVET_TESTS=ON -DCOVET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 
 echo "=== fuzz: build (clang-14, libFuzzer)"
 if CC=clang-14 CXX=clang++-14 BUILD_DIR="$root/build-fuzz" bash scripts/build.sh \

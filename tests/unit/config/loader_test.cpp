@@ -282,7 +282,19 @@ TEST(LoadConfig, TopLevelMustBeAMapping) {
 
 TEST(LoadConfig, MoreThanOneDocument) {
   EXPECT_EQ(errors_of("log: { level: info }\n---\nlog: { level: debug }\n"),
-            Lines{"config.yaml:3:1: expected one YAML document, found more (a \"---\" line?)"});
+            Lines{"config.yaml:2:1: expected one YAML document, found more (a \"---\" line?)"});
+}
+
+TEST(LoadConfig, MalformedInputThatMakesYamlCppReportEndlessDocumentsIsAnError) {
+  // Found by tests/fuzz/config_fuzz.cpp: yaml-cpp 0.7 accepts this, returns a null first
+  // document, then reports empty documents forever (YAML::LoadAll never returned).
+  const std::string input =
+      ",isten: \"[::1]:${PORT:-8099}\"\nlog: { format: text, "
+      "level\xff\xff\xff\xff\xff\xff\xff\x0e: debug }\n";
+  const LoadResult result = load_config_text(input, env_of());
+  EXPECT_FALSE(result.config.has_value());
+  ASSERT_FALSE(result.errors.empty());
+  EXPECT_EQ(result.errors[0].message, "expected one YAML document, found more (a \"---\" line?)");
 }
 
 // --- unknown, duplicate and unsupported keys -------------------------------------------

@@ -79,12 +79,5 @@ TEST_F(SecretFileTest, ErrorsNeverContainTheContents) {
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 
-// A directory where a file was expected (a Secret mounted one level off) must be a
-// clear error. (Permission errors can't be provoked here: tests run as root.)
-TEST_F(SecretFileTest, DirectoryIsAClearError) {
-  const std::string error = read_secret_file(dir_).error;
-  EXPECT_EQ(error, "read secret file " + dir_ + ": Is a directory");
-}
-
 }  // namespace
 }  // namespace covet::config
