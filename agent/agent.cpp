@@ -28,7 +28,6 @@ uv_handle_t* as_handle(Handle* h) {
 Agent::Agent(config::Config config, Logger& log, const Clock& clock)
     : config_(std::move(config)),
       log_(log),
-      clock_(clock),
       model_(clock),
       endpoints_(model_, clock, kVersion),
       registry_(std::make_shared<prometheus::Registry>()),

@@ -52,7 +52,6 @@ class Agent {
 
   config::Config config_;
   Logger& log_;
-  const Clock& clock_;
   uv_loop_t loop_{};
   health::HealthModel model_;
   health::HealthEndpoints endpoints_;

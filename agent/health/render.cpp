@@ -9,30 +9,47 @@
 namespace covet::health {
 namespace {
 
-using probes::Status;
-
-void append_key(std::string& out, std::string_view key) {
-  json::append_string(out, key);
-  out.push_back(':');
-}
-
-void append_roles(std::string& out, unsigned roles) {
-  out.push_back('[');
-  bool first = true;
-  auto add = [&](unsigned bit, std::string_view name) {
-    if ((roles & bit) == 0) return;
-    if (!first) out.push_back(',');
-    first = false;
-    json::append_string(out, name);
-  };
-  add(config::kReadiness, "readiness");
-  add(config::kStartup, "startup");
-  add(config::kLiveness, "liveness");
+std::string roles_json(unsigned roles) {
+  std::string out = "[";
+  for (auto [bit, name] :
+       {std::pair{config::kReadiness, "\"readiness\""}, std::pair{config::kStartup, "\"startup\""},
+        std::pair{config::kLiveness, "\"liveness\""}}) {
+    if ((roles & bit) == 0) continue;
+    if (out.size() > 1) out.push_back(',');
+    out += name;
+  }
   out.push_back(']');
+  return out;
 }
 
-std::string seconds(std::chrono::nanoseconds d) {
-  return fmt::format("{:.6f}", std::chrono::duration<double>(d).count());
+const char* json_bool(bool b) { return b ? "true" : "false"; }
+
+void write_check(json::ObjectWriter& o, const CheckState& check) {
+  o.string("type", check.spec.type);
+  o.string("status", probes::to_string(check.effective));
+  o.raw("roles", roles_json(check.spec.roles));
+  o.raw("stale", json_bool(check.stale));
+  o.string("since", format_rfc3339(check.since));
+  if (check.has_result) {
+    o.raw("latency_seconds",
+          fmt::format("{:.6f}", std::chrono::duration<double>(check.last.latency).count()));
+    o.string("last_result", probes::to_string(check.last.status));
+  } else {
+    o.raw("latency_seconds", "null");
+    o.raw("last_result", "null");
+  }
+  json::ObjectWriter detail = o.begin_object("detail");
+  for (const auto& [key, value] : check.last.detail) detail.string(key, value);
+  detail.end();
+  o.raw("consecutive_failures", std::to_string(check.consecutive_failures));
+  if (check.last_error.empty()) {
+    o.raw("last_error", "null");
+  } else {
+    json::ObjectWriter error = o.begin_object("last_error");
+    error.string("message", check.last_error);
+    error.string("at", format_rfc3339(check.last_error_at));
+    error.end();
+  }
 }
 
 }  // namespace
@@ -65,68 +82,22 @@ std::string render_verdict_text(const Verdict& verdict, std::string_view endpoin
 std::string render_health_json(const HealthModel& model, const HealthDocumentInfo& info) {
   std::string out;
   out.reserve(512 + model.checks().size() * 512);
-  out += "{";
-  append_key(out, "status");
-  json::append_string(out, to_string(model.overall()));
-  out += ",";
-  append_key(out, "version");
-  json::append_string(out, info.version);
-  out += ",";
-  append_key(out, "timestamp");
-  json::append_string(out, format_rfc3339(info.now));
-  out +=
-      fmt::format(",\"uptime_seconds\":{:.3f}", std::chrono::duration<double>(info.uptime).count());
-  out += fmt::format(",\"draining\":{}", model.draining() ? "true" : "false");
-  out += ",\"checks\":{";
-  bool first = true;
+  json::ObjectWriter document(out);
+  document.string("status", to_string(model.overall()));
+  document.string("version", info.version);
+  document.string("timestamp", format_rfc3339(info.now));
+  document.raw("uptime_seconds",
+               fmt::format("{:.3f}", std::chrono::duration<double>(info.uptime).count()));
+  document.raw("draining", json_bool(model.draining()));
+  json::ObjectWriter checks = document.begin_object("checks");
   for (const CheckState& check : model.checks()) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_key(out, check.spec.name);
-    out += "{";
-    append_key(out, "type");
-    json::append_string(out, check.spec.type);
-    out += ",";
-    append_key(out, "status");
-    json::append_string(out, probes::to_string(check.effective));
-    out += ",\"roles\":";
-    append_roles(out, check.spec.roles);
-    out += fmt::format(",\"stale\":{}", check.stale ? "true" : "false");
-    out += ",";
-    append_key(out, "since");
-    json::append_string(out, format_rfc3339(check.since));
-    if (check.has_result) {
-      out += ",\"latency_seconds\":" + seconds(check.last.latency);
-      out += ",";
-      append_key(out, "last_result");
-      json::append_string(out, probes::to_string(check.last.status));
-    } else {
-      out += ",\"latency_seconds\":null,\"last_result\":null";
-    }
-    out += ",\"detail\":{";
-    bool first_detail = true;
-    for (const auto& [key, value] : check.last.detail) {
-      if (!first_detail) out.push_back(',');
-      first_detail = false;
-      append_key(out, key);
-      json::append_string(out, value);
-    }
-    out += "}";
-    out += fmt::format(",\"consecutive_failures\":{}", check.consecutive_failures);
-    if (check.last_error.empty()) {
-      out += ",\"last_error\":null";
-    } else {
-      out += ",\"last_error\":{";
-      append_key(out, "message");
-      json::append_string(out, check.last_error);
-      out += ",";
-      append_key(out, "at");
-      json::append_string(out, format_rfc3339(check.last_error_at));
-      out += "}";
-    }
-    out += "}";
+    json::ObjectWriter entry = checks.begin_object(check.spec.name);
+    write_check(entry, check);
+    entry.end();
   }
-  out += "}}\n";
+  checks.end();
+  document.end();
+  out.push_back('\n');
   return out;
 }
 
