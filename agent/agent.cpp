@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 
+#include <cassert>
 #include <csignal>
 
 #include "agent/process_metrics.h"
@@ -36,6 +37,7 @@ Agent::Agent(config::Config config, Logger& log, const Clock& clock)
 }
 
 Agent::~Agent() {
+  assert(open_handles_ == 0 && "Agent destroyed with handles open");
   // Every handle was closed by run(). uv_loop_close fails with EBUSY only when a job is
   // still stuck in the thread pool; the process is exiting then, so it is left to the OS.
   uv_loop_close(&loop_);

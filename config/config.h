@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -71,6 +72,44 @@ struct MemoryProbeConfig {
   bool operator==(const MemoryProbeConfig&) const = default;
 };
 
+// The password is read from `password_file` at each connect (so a rotated Secret is picked
+// up) and is not kept here; a password written inside `dsn` is accepted, and the DSN is
+// only ever printed through redact_dsn (config/postgres_dsn.h).
+struct PostgresProbeConfig {
+  std::string dsn;            // libpq URI or key=value string; sslmode and friends go here
+  std::string password_file;  // empty: none (or the DSN's own password)
+  std::string query = "SELECT 1";
+  bool require_primary = false;  // fail with in_recovery on a standby
+
+  bool operator==(const PostgresProbeConfig&) const = default;
+};
+
+// One accepted HTTP status or range of them: "200", "200-399".
+struct StatusRange {
+  int low = 200;
+  int high = 399;
+
+  bool operator==(const StatusRange&) const = default;
+};
+
+struct HttpProbeConfig {
+  std::string url;             // http:// or https://
+  std::string method = "GET";  // GET, HEAD or POST
+  std::vector<StatusRange> expected_status{StatusRange{200, 399}};
+  std::string body_contains;  // empty: the body is not checked
+  // In file order. Values are never printed: they may carry credentials.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool tls_verify = true;
+
+  bool operator==(const HttpProbeConfig&) const = default;
+};
+
+struct TcpProbeConfig {
+  std::string address;  // host:port; an IP literal ("[::1]:80") or a name resolved per check
+
+  bool operator==(const TcpProbeConfig&) const = default;
+};
+
 struct ProbeConfig {
   std::string name;
   std::string type;  // "disk", "memory"; the variant below holds the type's own keys
@@ -79,7 +118,9 @@ struct ProbeConfig {
   std::uint32_t failure_threshold = 3;
   std::uint32_t success_threshold = 1;
   unsigned roles = kDefaultRoles;
-  std::variant<DiskProbeConfig, MemoryProbeConfig> settings;
+  std::variant<DiskProbeConfig, MemoryProbeConfig, PostgresProbeConfig, HttpProbeConfig,
+               TcpProbeConfig>
+      settings;
 
   bool operator==(const ProbeConfig&) const = default;
 };

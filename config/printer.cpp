@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "config/duration.h"
+#include "config/http_status.h"
 #include "config/listen_address.h"
 #include "config/number_text.h"
+#include "config/postgres_dsn.h"
 #include "config/schema_names.h"
 #include "config/yaml_writer.h"
 
@@ -29,6 +31,38 @@ void write_memory(const MemoryProbeConfig& memory, YamlWriter& out) {
   out.string("proc_root", memory.proc_root);
 }
 
+void write_postgres(const PostgresProbeConfig& postgres, YamlWriter& out) {
+  // A password written inside the DSN is removed, not replaced by a marker: what is printed
+  // still parses as a DSN, and password_file is the place for the secret.
+  out.string("dsn", redact_dsn(postgres.dsn));
+  // Absent means none; an empty path would not load back.
+  if (!postgres.password_file.empty()) out.string("password_file", postgres.password_file);
+  out.string("query", postgres.query);
+  out.plain("require_primary", postgres.require_primary ? "true" : "false");
+}
+
+void write_http(const HttpProbeConfig& http, YamlWriter& out) {
+  out.string("url", http.url);
+  out.plain("method", http.method);
+  std::vector<std::string> ranges;
+  for (const StatusRange& range : http.expected_status) {
+    ranges.push_back(format_status_range(range));
+  }
+  out.flow_list("expected_status", std::vector<std::string_view>(ranges.begin(), ranges.end()));
+  out.string("body_contains", http.body_contains);
+  if (http.headers.empty()) {
+    out.plain("headers", "{}");
+  } else {
+    out.begin_mapping("headers");
+    // Values can carry credentials ("Authorization: Bearer ..."): never printed.
+    for (const auto& header : http.headers) out.secret(header.first);
+    out.end_mapping();
+  }
+  out.plain("tls_verify", http.tls_verify ? "true" : "false");
+}
+
+void write_tcp(const TcpProbeConfig& tcp, YamlWriter& out) { out.string("address", tcp.address); }
+
 void write_probe(const ProbeConfig& probe, YamlWriter& out) {
   out.begin_item();
   out.string("name", probe.name);
@@ -49,6 +83,12 @@ void write_probe(const ProbeConfig& probe, YamlWriter& out) {
         using Settings = std::decay_t<decltype(settings)>;
         if constexpr (std::is_same_v<Settings, DiskProbeConfig>) {
           write_disk(settings, out);
+        } else if constexpr (std::is_same_v<Settings, HttpProbeConfig>) {
+          write_http(settings, out);
+        } else if constexpr (std::is_same_v<Settings, TcpProbeConfig>) {
+          write_tcp(settings, out);
+        } else if constexpr (std::is_same_v<Settings, PostgresProbeConfig>) {
+          write_postgres(settings, out);
         } else {
           static_assert(std::is_same_v<Settings, MemoryProbeConfig>, "a probe type is not printed");
           write_memory(settings, out);

@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "config/duration.h"
+#include "config/host_port.h"
+#include "config/http_status.h"
 #include "config/mapping_reader.h"
 #include "config/number_text.h"
 #include "config/schema_readers.h"
@@ -21,10 +23,15 @@ constexpr std::array<std::string_view, 6> kDiskKeys{
     "write_check", "warn_free_inodes_percent", "fail_free_inodes_percent"};
 constexpr std::array<std::string_view, 4> kMemoryKeys{"warn_percent", "fail_percent", "cgroup_root",
                                                       "proc_root"};
+constexpr std::array<std::string_view, 4> kPostgresKeys{"dsn", "password_file", "query",
+                                                        "require_primary"};
+
+constexpr std::array<std::string_view, 6> kHttpKeys{"url",           "method",  "expected_status",
+                                                    "body_contains", "headers", "tls_verify"};
+constexpr std::array<std::string_view, 1> kTcpKeys{"address"};
 
 // Probe types of the product's design that this version does not build yet.
-constexpr std::array<std::string_view, 6> kNotInThisVersion{"postgres", "redis", "http",
-                                                            "tcp",      "tls",   "process"};
+constexpr std::array<std::string_view, 3> kNotInThisVersion{"redis", "tls", "process"};
 
 // The scheduler cannot usefully run a probe more often than this; a smaller interval is
 // almost always a unit mistake ("100" meant as seconds).
@@ -98,21 +105,225 @@ void read_memory(const MappingReader& mapping, ValueReader& reader, ProbeConfig&
   probe.settings = std::move(memory);
 }
 
+void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
+  PostgresProbeConfig postgres;
+  const auto text = [&](const Field& f) -> std::optional<std::string> {
+    std::optional<std::string> value = reader.text(f);
+    if (value && value->empty()) {
+      reader.report(f, "expected a non-empty string");
+      return std::nullopt;
+    }
+    return value;
+  };
+  if (const std::optional<Field> dsn = mapping.find("dsn")) {
+    // The value is never quoted back in a message: it may hold a password.
+    if (std::optional<std::string> value = text(*dsn)) postgres.dsn = std::move(*value);
+  } else {
+    // Reported where the probe says it is a postgres probe: its `type` (always present
+    // here, since the type chose this reader).
+    const Position at = mapping.find("type") ? mapping.find("type")->at : Position{};
+    reader.report(at, mapping.path(),
+                  "missing required key \"dsn\" (a libpq URI such as "
+                  "postgresql://app@127.0.0.1:5432/app, or host=... dbname=...)");
+  }
+  read_key(mapping, "password_file", postgres.password_file,
+           [&](const Field& f) { return reader.absolute_path(f); });
+  read_key(mapping, "query", postgres.query, text);
+  read_key(mapping, "require_primary", postgres.require_primary,
+           [&](const Field& f) { return reader.boolean(f); });
+  probe.settings = std::move(postgres);
+}
+
+// The position of the probe's `type`, where a missing required key of the type is reported.
+Position type_position(const MappingReader& mapping) {
+  const std::optional<Field> type = mapping.find("type");
+  return type ? type->at : Position{};
+}
+
+std::optional<std::string> read_url(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> url = reader.scalar(field, "a URL");
+  if (!url) return std::nullopt;
+  std::string_view rest = url->value;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (rest.starts_with(scheme)) {
+      rest.remove_prefix(scheme.size());
+      break;
+    }
+  }
+  if (rest.size() == url->value.size()) {
+    reader.report(field, "invalid URL " + url->shown + ": expected http:// or https://");
+    return std::nullopt;
+  }
+  if (rest.empty() || rest.front() == '/' || rest.find_first_of(" \t\r\n") != std::string::npos) {
+    reader.report(field, "invalid URL " + url->shown + ": expected a host after the scheme");
+    return std::nullopt;
+  }
+  return url->value;
+}
+
+// `expected_status: 200`, `"200-399"` or a list of them.
+std::optional<std::vector<StatusRange>> read_expected_status(const Field& field,
+                                                             ValueReader& reader) {
+  std::vector<Field> items;
+  if (field.value.IsSequence()) {
+    std::optional<std::vector<Field>> list =
+        read_sequence(field, "a status code, a range like 200-399, or a list of them", reader);
+    if (!list) return std::nullopt;
+    items = std::move(*list);
+    if (items.empty()) {
+      reader.report(field, "expected at least one status code or range");
+      return std::nullopt;
+    }
+  } else {
+    items.push_back(field);
+  }
+  std::vector<StatusRange> ranges;
+  bool ok = true;
+  for (const Field& item : items) {
+    const std::optional<Scalar> text = reader.scalar(item, "a status code or a range like 200-399");
+    if (!text) {
+      ok = false;
+      continue;
+    }
+    auto parsed = parse_status_range(text->value);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      reader.report(item, *error);
+      ok = false;
+    } else {
+      ranges.push_back(std::get<StatusRange>(parsed));
+    }
+  }
+  if (!ok) return std::nullopt;
+  return ranges;
+}
+
+bool is_header_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// `headers: { Name: value }`, kept in file order.
+std::optional<std::vector<std::pair<std::string, std::string>>> read_headers(const Field& field,
+                                                                             ValueReader& reader) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (field.value.IsNull()) return headers;
+  if (!field.value.IsMap()) {
+    reader.report(field, "expected a mapping of header names to values");
+    return std::nullopt;
+  }
+  bool ok = true;
+  std::unordered_map<std::string, Position> seen;  // lower-case name -> first position
+  for (const auto& pair : field.value) {
+    const Position key_at = position_of(pair.first);
+    const std::string name = pair.first.IsScalar() ? pair.first.Scalar() : std::string();
+    const Field value_field{field.path + "." + name, pair.second,
+                            pair.second.IsNull() ? key_at : position_of(pair.second), key_at};
+    if (!is_header_name(name)) {
+      reader.report(key_at, field.path, "invalid header name \"" + name + "\"");
+      ok = false;
+      continue;
+    }
+    const auto [first, inserted] = seen.emplace(lower(name), key_at);
+    if (!inserted) {
+      reader.report(key_at, value_field.path,
+                    "duplicate header (first at line " + std::to_string(first->second.line) + ")");
+      ok = false;
+      continue;
+    }
+    std::optional<std::string> value =
+        pair.second.IsNull() ? std::optional<std::string>("") : reader.text(value_field);
+    if (!value) {
+      ok = false;
+      continue;
+    }
+    if (value->find_first_of("\r\n") != std::string::npos) {
+      reader.report(value_field, "a header value cannot contain a line break");
+      ok = false;
+      continue;
+    }
+    headers.emplace_back(name, std::move(*value));
+  }
+  if (!ok) return std::nullopt;
+  return headers;
+}
+
+constexpr std::array<Choice<std::string_view>, 3> kHttpMethods{{
+    {"GET", "GET"},
+    {"HEAD", "HEAD"},
+    {"POST", "POST"},
+}};
+
+void read_http(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
+  HttpProbeConfig http;
+  if (const std::optional<Field> url = mapping.find("url")) {
+    if (std::optional<std::string> value = read_url(*url, reader)) http.url = std::move(*value);
+  } else {
+    reader.report(type_position(mapping), mapping.path(),
+                  "missing required key \"url\" (e.g. http://127.0.0.1:8000/health/live)");
+  }
+  read_key(mapping, "method", http.method,
+           [&](const Field& f) { return reader.choice<std::string_view>(f, kHttpMethods); });
+  read_key(mapping, "expected_status", http.expected_status,
+           [&](const Field& f) { return read_expected_status(f, reader); });
+  read_key(mapping, "body_contains", http.body_contains,
+           [&](const Field& f) { return reader.text(f); });
+  read_key(mapping, "headers", http.headers,
+           [&](const Field& f) { return read_headers(f, reader); });
+  read_key(mapping, "tls_verify", http.tls_verify,
+           [&](const Field& f) { return reader.boolean(f); });
+  probe.settings = std::move(http);
+}
+
+void read_tcp(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
+  TcpProbeConfig tcp;
+  if (const std::optional<Field> address = mapping.find("address")) {
+    if (const std::optional<Scalar> text = reader.scalar(*address, "host:port")) {
+      auto parsed = parse_host_port(text->value);
+      if (auto* error = std::get_if<std::string>(&parsed)) {
+        reader.report(*address, *error);
+      } else {
+        tcp.address = text->value;
+      }
+    }
+  } else {
+    reader.report(type_position(mapping), mapping.path(),
+                  "missing required key \"address\" (host:port, e.g. 127.0.0.1:8000)");
+  }
+  probe.settings = std::move(tcp);
+}
+
 struct ProbeType {
   std::string_view name;
   std::span<const std::string_view> keys;  // its own, besides kCommonKeys
   void (*read)(const MappingReader&, ValueReader&, ProbeConfig&);
 };
-const std::array<ProbeType, 2> kProbeTypes{{
+const std::array<ProbeType, 5> kProbeTypes{{
     {"disk", kDiskKeys, read_disk},
     {"memory", kMemoryKeys, read_memory},
+    {"http", kHttpKeys, read_http},
+    {"tcp", kTcpKeys, read_tcp},
+    {"postgres", kPostgresKeys, read_postgres},
 }};
 
 // The probe's type, or nothing (reported) when it is missing or not one we run.
 const ProbeType* read_type(const MappingReader& mapping, const Field& item, ValueReader& reader) {
   const std::optional<Field> field = mapping.find("type");
   if (!field) {
-    reader.report(item, "missing required key \"type\" (supported: disk, memory)");
+    reader.report(item,
+                  "missing required key \"type\" (supported: disk, memory, postgres, http, tcp)");
     return nullptr;
   }
   const std::optional<Scalar> type = reader.scalar(*field, "a probe type");
@@ -127,7 +338,8 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
       return nullptr;
     }
   }
-  reader.report(*field, "unknown probe type " + type->shown + " (supported: disk, memory)");
+  reader.report(*field, "unknown probe type " + type->shown +
+                            " (supported: disk, memory, postgres, http, tcp)");
   return nullptr;
 }
 

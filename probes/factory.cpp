@@ -3,7 +3,10 @@
 #include <type_traits>
 
 #include "probes/disk.h"
+#include "probes/http.h"
 #include "probes/memory.h"
+#include "probes/postgres.h"
+#include "probes/tcp.h"
 
 namespace covet::probes {
 
@@ -13,6 +16,12 @@ std::unique_ptr<Probe> make_probe(uv_loop_t* loop, const config::ProbeConfig& co
         using Settings = std::decay_t<decltype(settings)>;
         if constexpr (std::is_same_v<Settings, config::DiskProbeConfig>) {
           return std::make_unique<DiskProbe>(loop, settings);
+        } else if constexpr (std::is_same_v<Settings, config::HttpProbeConfig>) {
+          return std::make_unique<HttpProbe>(loop, settings);
+        } else if constexpr (std::is_same_v<Settings, config::TcpProbeConfig>) {
+          return std::make_unique<TcpProbe>(loop, settings);
+        } else if constexpr (std::is_same_v<Settings, config::PostgresProbeConfig>) {
+          return std::make_unique<PostgresProbe>(loop, settings);
         } else {
           static_assert(std::is_same_v<Settings, config::MemoryProbeConfig>);
           return std::make_unique<MemoryProbe>(settings);

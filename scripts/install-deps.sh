@@ -13,6 +13,8 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format
   # real third-party tools the tests and the benchmark use
   prometheus nginx-light wrk util-linux
+  # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
+  postgresql postgresql-client iproute2
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -197,19 +197,22 @@ SidecarProcess::~SidecarProcess() {
 bool SidecarProcess::start() {
   const std::string log_path = dir_ + "/stderr.log";
   const std::string config_path = dir_ + "/config.yaml";
+  // Everything the child needs is prepared before fork(): the test process has threads, and
+  // after fork only async-signal-safe calls (dup2, execv, _exit) are allowed in the child.
+  std::vector<std::string> args = {COVET_BINARY, "--config", config_path};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = ::fork();
   if (pid_ == 0) {
-    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(log, STDERR_FILENO);
     ::dup2(log, STDOUT_FILENO);
-    std::vector<std::string> args = {COVET_BINARY, "--config", config_path};
-    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv(COVET_BINARY, argv.data());
     ::_exit(127);
   }
+  ::close(log);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -264,20 +267,22 @@ CommandResult run_binary(const std::vector<std::string>& args) {
   const std::string dir = ::mkdtemp(tmpl);
   const std::string out_path = dir + "/out", err_path = dir + "/err";
   CommandResult result;
+  std::vector<std::string> all = {COVET_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_t pid = ::fork();
   if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    std::vector<std::string> all = {COVET_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv(COVET_BINARY, argv.data());
     ::_exit(127);
   }
+  ::close(out);
+  ::close(err);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   int status = 0;
   while (::waitpid(pid, &status, WNOHANG) != pid) {
