@@ -173,9 +173,9 @@ void Agent::on_probe_result(std::size_t index, probes::ProbeResult result) {
     log_.debug("probe failed below threshold",
                {{"probe", check.spec.name}, {"error", result.error}});
   }
+  // The state metrics change only with a transition, and on_transitions sets them.
   auto transition = model_.record(index, std::move(result));
   if (transition) on_transitions({*transition});
-  probe_metrics_.set_state(index, model_.checks()[index].effective);
 }
 
 void Agent::on_transitions(const std::vector<health::Transition>& transitions) {

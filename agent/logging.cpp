@@ -1,6 +1,7 @@
 #include "agent/logging.h"
 
 #include "agent/json.h"
+#include "agent/time_format.h"
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -49,17 +50,6 @@ std::shared_ptr<spdlog::logger> make_stderr_logger() {
   logger->set_level(spdlog::level::trace);
   logger->flush_on(spdlog::level::trace);
   return logger;
-}
-
-std::string timestamp_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 }  // namespace
@@ -111,7 +101,7 @@ std::string Logger::render(config::LogLevel level, std::string_view msg, Fields 
 void Logger::write(config::LogLevel level, std::string_view msg, Fields fields) {
   if (level < level_) return;
   std::string body = render(level, msg, fields);
-  std::string ts = timestamp_now();
+  std::string ts = format_rfc3339(std::chrono::system_clock::now());
   if (json_) {
     // Put the timestamp first: {"ts":"...",<rest>
     sink_->info("{{\"ts\":\"{}\",{}", ts, std::string_view(body).substr(1));

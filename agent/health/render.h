@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "agent/health/model.h"
+#include "agent/time_format.h"
 
 namespace covet::health {
 
@@ -21,7 +22,5 @@ struct HealthDocumentInfo {
 };
 // The /health JSON document.
 std::string render_health_json(const HealthModel& model, const HealthDocumentInfo& info);
-
-std::string format_rfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace covet::health
