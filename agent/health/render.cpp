@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 #include "agent/json.h"
 
 namespace covet::health {
