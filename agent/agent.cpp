@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <cassert>
 #include <csignal>
 
@@ -172,6 +173,13 @@ void Agent::on_probe_result(std::size_t index, probes::ProbeResult result) {
     // can be diagnosed without paging anyone.
     log_.debug("probe failed below threshold",
                {{"probe", check.spec.name}, {"error", result.error}});
+  }
+  // Said once when it appears, not every check: a role without a privilege stays so.
+  for (const std::string& note : result.notes) {
+    if (std::find(check.last.notes.begin(), check.last.notes.end(), note) ==
+        check.last.notes.end()) {
+      log_.warn("probe metrics degraded", {{"probe", check.spec.name}, {"error", note}});
+    }
   }
   // The state metrics change only with a transition, and on_transitions sets them.
   auto transition = model_.record(index, std::move(result));

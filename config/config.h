@@ -80,6 +80,9 @@ struct PostgresProbeConfig {
   std::string password_file;  // empty: none (or the DSN's own password)
   std::string query = "SELECT 1";
   bool require_primary = false;  // fail with in_recovery on a standby
+  // How often the database metrics (pg_stat_database, ...) are read; 0: never. They are
+  // read during a check, never per scrape.
+  Duration stats_interval{30000};
 
   bool operator==(const PostgresProbeConfig&) const = default;
 };

@@ -39,6 +39,7 @@ void write_postgres(const PostgresProbeConfig& postgres, YamlWriter& out) {
   if (!postgres.password_file.empty()) out.string("password_file", postgres.password_file);
   out.string("query", postgres.query);
   out.plain("require_primary", postgres.require_primary ? "true" : "false");
+  out.plain("stats_interval", format_duration(postgres.stats_interval));
 }
 
 void write_http(const HttpProbeConfig& http, YamlWriter& out) {

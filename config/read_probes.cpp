@@ -23,8 +23,8 @@ constexpr std::array<std::string_view, 6> kDiskKeys{
     "write_check", "warn_free_inodes_percent", "fail_free_inodes_percent"};
 constexpr std::array<std::string_view, 4> kMemoryKeys{"warn_percent", "fail_percent", "cgroup_root",
                                                       "proc_root"};
-constexpr std::array<std::string_view, 4> kPostgresKeys{"dsn", "password_file", "query",
-                                                        "require_primary"};
+constexpr std::array<std::string_view, 5> kPostgresKeys{"dsn", "password_file", "query",
+                                                        "require_primary", "stats_interval"};
 
 constexpr std::array<std::string_view, 6> kHttpKeys{"url",           "method",  "expected_status",
                                                     "body_contains", "headers", "tls_verify"};
@@ -131,6 +131,15 @@ void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfi
   read_key(mapping, "query", postgres.query, text);
   read_key(mapping, "require_primary", postgres.require_primary,
            [&](const Field& f) { return reader.boolean(f); });
+  // 0s turns the database metrics off; below a second they would be a per-scrape load again.
+  read_key(mapping, "stats_interval", postgres.stats_interval, [&](const Field& f) {
+    std::optional<Duration> value = reader.duration(f, Duration{0});
+    if (value && value->count() != 0 && *value < Duration{1000}) {
+      reader.report(f, "must be 0s (off) or at least 1s, got " + format_duration(*value));
+      return std::optional<Duration>{};
+    }
+    return value;
+  });
   probe.settings = std::move(postgres);
 }
 

@@ -298,34 +298,72 @@ void PostgresProbe::continue_query(int events) {
     // On failure the check has been reported and the connection dropped.
     if (flushed == 0 && !watch(UV_READABLE)) return;
   }
-  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) {
-    const std::string message = clean_libpq_message(PQerrorMessage(conn_));
-    if (reused_ && query_error_.empty()) {
-      drop_connection();  // see send_query: a stale idle connection; connect again at once
-      reused_ = false;
-      return connect();
-    }
-    return fail(std::string(classify_postgres_error("", message, true)),
-                "query " + server_ + ": " + message);
-  }
+  if (!consume_input()) return;
   while (PQisBusy(conn_) == 0) {
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;  // every statement answered
     std::unique_ptr<PGresult, decltype(&PQclear)> res(raw, &PQclear);
-    const ExecStatusType status = PQresultStatus(res.get());
-    if (status == PGRES_TUPLES_OK && PQnfields(res.get()) == 1 && PQntuples(res.get()) == 1 &&
-        std::string_view(PQfname(res.get(), 0)) == "pg_is_in_recovery") {
-      in_recovery_ = std::string_view(PQgetvalue(res.get(), 0, 0)) == "t" ? 1 : 0;
-    } else if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) &&
-               query_error_.empty()) {
-      const char* sqlstate = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
-      const std::string message = clean_libpq_message(PQresultErrorMessage(res.get()));
-      query_reason_ = classify_postgres_error(sqlstate != nullptr ? sqlstate : "", message, false);
-      query_error_ = "query " + server_ + ": " + message;
+    if (phase_ == Phase::stats) {
+      take_stats_result(res.get());
+    } else {
+      take_check_result(res.get());
     }
   }
   if (PQisBusy(conn_) != 0) return;  // more to come; the poll stays on READABLE
+  if (phase_ == Phase::stats) return finish_stats_statement();
+  finish_check();
+}
 
+bool PostgresProbe::consume_input() {
+  if (PQconsumeInput(conn_) != 0 && PQstatus(conn_) != CONNECTION_BAD) return true;
+  const std::string message = clean_libpq_message(PQerrorMessage(conn_));
+  if (phase_ == Phase::querying && reused_ && query_error_.empty()) {
+    drop_connection();  // see send_query: a stale idle connection; connect again at once
+    reused_ = false;
+    connect();
+    return false;
+  }
+  fail(std::string(classify_postgres_error("", message, true)),
+       "query " + server_ + ": " + message);
+  return false;
+}
+
+void PostgresProbe::take_check_result(const PGresult* res) {
+  const ExecStatusType status = PQresultStatus(res);
+  if (status == PGRES_TUPLES_OK && PQnfields(res) == 1 && PQntuples(res) == 1 &&
+      std::string_view(PQfname(res, 0)) == "pg_is_in_recovery") {
+    in_recovery_ = std::string_view(PQgetvalue(res, 0, 0)) == "t" ? 1 : 0;
+  } else if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) &&
+             query_error_.empty()) {
+    const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string message = clean_libpq_message(PQresultErrorMessage(res));
+    query_reason_ = classify_postgres_error(sqlstate != nullptr ? sqlstate : "", message, false);
+    query_error_ = "query " + server_ + ": " + message;
+  }
+}
+
+void PostgresProbe::take_stats_result(const PGresult* res) {
+  const ExecStatusType status = PQresultStatus(res);
+  if (status == PGRES_TUPLES_OK) {
+    const int columns = PQnfields(res);
+    for (int row = 0; row < PQntuples(res); ++row) {
+      StatsRow& cells = stats_rows_.emplace_back();
+      for (int column = 0; column < columns; ++column) {
+        if (PQgetisnull(res, row, column) != 0) {
+          cells.emplace_back(std::nullopt);
+        } else {
+          cells.emplace_back(std::string(PQgetvalue(res, row, column),
+                                         static_cast<std::size_t>(PQgetlength(res, row, column))));
+        }
+      }
+    }
+  } else if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) &&
+             stats_error_.empty()) {
+    stats_error_ = clean_libpq_message(PQresultErrorMessage(res));
+  }
+}
+
+void PostgresProbe::finish_check() {
   if (!query_error_.empty()) return fail(query_reason_, query_error_);
 
   ProbeResult result = base_result();
@@ -342,6 +380,7 @@ void PostgresProbe::continue_query(int events) {
   if (config_.require_primary && in_recovery_ == 1) {
     result.status = Status::failing;
     result.reason = "in_recovery";
+    result.detail.emplace_back("reason", "in_recovery");
     result.error = "check " + server_ +
                    ": the server is in recovery (a standby) and "
                    "require_primary is set";
@@ -352,6 +391,52 @@ void PostgresProbe::continue_query(int events) {
   // backoff from its beginning.
   backoff_ = std::chrono::milliseconds{0};
   retry_at_ms_ = 0;
+  checked_ = std::move(result);
+  if (config_.stats_interval.count() > 0 && uv_now(loop_) >= stats_due_ms_) {
+    stats_step_ = 0;
+    stats_collected_.clear();
+    stats_collected_notes_.clear();
+    return send_stats_statement();
+  }
+  report_checked();
+}
+
+void PostgresProbe::send_stats_statement() {
+  phase_ = Phase::stats;
+  stats_rows_.clear();
+  stats_error_.clear();
+  const StatsStatement& statement = postgres_stats_statements()[stats_step_];
+  if (PQsendQuery(conn_, std::string(statement.sql).c_str()) == 0) {
+    const std::string message = clean_libpq_message(PQerrorMessage(conn_));
+    return fail(std::string(classify_postgres_error("", message, true)),
+                "query " + server_ + ": " + message);
+  }
+  watch(PQflush(conn_) == 1 ? UV_READABLE | UV_WRITABLE : UV_READABLE);
+}
+
+void PostgresProbe::finish_stats_statement() {
+  const std::span<const StatsStatement> statements = postgres_stats_statements();
+  const StatsStatement& statement = statements[stats_step_];
+  if (stats_error_.empty()) {
+    statement.to_readings(stats_rows_, stats_collected_);
+  } else {
+    // A privilege the role lacks (or a server too old for a view) costs only these
+    // metrics: the check stays what its own query said.
+    stats_collected_notes_.push_back(fmt::format("{}: {}", statement.what, stats_error_));
+  }
+  stats_rows_.clear();
+  if (++stats_step_ < statements.size()) return send_stats_statement();
+  stats_readings_ = std::move(stats_collected_);
+  stats_notes_ = std::move(stats_collected_notes_);
+  stats_due_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(config_.stats_interval.count());
+  report_checked();
+}
+
+void PostgresProbe::report_checked() {
+  ProbeResult result = std::move(checked_);
+  checked_ = ProbeResult{};
+  result.readings.insert(result.readings.end(), stats_readings_.begin(), stats_readings_.end());
+  result.notes = stats_notes_;
   phase_ = Phase::idle;
   close_poll();  // an idle connection is not watched; the next check opens a new poll
   finish(std::move(result));
@@ -395,7 +480,9 @@ void PostgresProbe::on_poll(uv_poll_t* handle, int status, int events) {
     self->close_poll();
     return self->continue_connect();
   }
-  if (self->phase_ == Phase::querying) return self->continue_query(events);
+  if (self->phase_ == Phase::querying || self->phase_ == Phase::stats) {
+    return self->continue_query(events);
+  }
 }
 
 void PostgresProbe::close_poll() {
@@ -415,6 +502,9 @@ void PostgresProbe::drop_connection() {
     conn_ = nullptr;
   }
   phase_ = Phase::idle;
+  stats_readings_.clear();
+  stats_notes_.clear();
+  stats_due_ms_ = 0;  // read at once on the next connection: it may be another server
 }
 
 void PostgresProbe::fail(std::string reason, std::string error) {
@@ -442,7 +532,10 @@ void PostgresProbe::finish(ProbeResult result) {
 }
 
 void PostgresProbe::send_cancel() {
-  if (conn_ == nullptr || phase_ != Phase::querying || *cancel_running_) return;
+  if (conn_ == nullptr || (phase_ != Phase::querying && phase_ != Phase::stats) ||
+      *cancel_running_) {
+    return;
+  }
   PGcancel* cancel = PQgetCancel(conn_);
   if (cancel == nullptr) return;
   auto job = std::make_unique<CancelJob>();

@@ -2,7 +2,10 @@
 // PostgreSQL probe: one persistent libpq connection per probe, driven without blocking the
 // loop (PQconnectStartParams/PQconnectPoll, PQsendQuery, PQconsumeInput/PQisBusy) through a
 // uv_poll_t on the connection's socket. A check runs the configured query and
-// `SELECT pg_is_in_recovery()` on the same connection.
+// `SELECT pg_is_in_recovery()` on the same connection. Every `stats_interval` a passing
+// check goes on to read the database metrics (probes/postgres_stats.h) on that connection
+// before it reports; they are kept and attached to each passing result until the next read,
+// so scrapes never cost the database a query.
 //
 // When the connection breaks it is dropped and reconnected on a later check, with
 // exponential backoff (1 s doubling to 30 s, reset by a passing check); during the backoff a
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "probes/postgres_stats.h"
 #include "probes/probe.h"
 
 namespace covet::probes {
@@ -60,12 +64,20 @@ class PostgresProbe final : public Probe {
   void cancel() override;
 
  private:
-  enum class Phase { idle, connecting, querying };
+  enum class Phase { idle, connecting, querying, stats };
 
   void connect();
   void continue_connect();
   void send_query();
   void continue_query(int events);
+  // Reads what arrived; false when the connection broke (the check has been handled).
+  bool consume_input();
+  void take_check_result(const PGresult* result);
+  void take_stats_result(const PGresult* result);
+  void finish_check();
+  void send_stats_statement();
+  void finish_stats_statement();
+  void report_checked();
   // Starts (or changes) the poll on the connection's socket. False: it could not, and the
   // check has been reported failed.
   bool watch(int events);
@@ -101,6 +113,19 @@ class PostgresProbe final : public Probe {
   int in_recovery_ = -1;      // -1 unknown, else 0/1 from the last pg_is_in_recovery()
   std::string query_reason_;  // the first failed statement's class and message
   std::string query_error_;
+
+  // A check whose queries answered, held while the database metrics are read.
+  ProbeResult checked_;
+  std::size_t stats_step_ = 0;        // index into postgres_stats_statements()
+  std::vector<StatsRow> stats_rows_;  // the current statement's rows
+  std::string stats_error_;           // the current statement's error, if any
+  std::vector<Reading> stats_collected_;
+  std::vector<std::string> stats_collected_notes_;
+  // The last complete read, attached to every answered check until the next one; dropped
+  // with the connection (after a reconnect it may be another server).
+  std::vector<Reading> stats_readings_;
+  std::vector<std::string> stats_notes_;
+  std::uint64_t stats_due_ms_ = 0;  // uv_now() from which the next read is due
 
   std::chrono::milliseconds backoff_{0};  // 0: connect at the next check
   std::uint64_t retry_at_ms_ = 0;         // uv_now() before which no connect is attempted

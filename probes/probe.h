@@ -23,6 +23,9 @@ struct Reading {
   std::vector<std::pair<std::string, std::string>> labels;  // the probe label is added later
   double value = 0;
   bool counter = false;  // a monotonically increasing total ("_total" name), else a gauge
+  // Exported without a type: for a name kept for compatibility with another exporter that
+  // the exposition lint rejects for its type ("pg_stat_activity_count" is no histogram).
+  bool untyped = false;
 };
 
 struct ProbeResult {
@@ -36,6 +39,9 @@ struct ProbeResult {
   // "threshold", "io_error", ...). Empty when passing.
   std::string reason;
   std::vector<Reading> readings;
+  // Parts of the check that did not work while the check itself did ("pg_database_size:
+  // permission denied"): the metrics they feed are missing. Logged when they change.
+  std::vector<std::string> notes;
 };
 
 class Probe {

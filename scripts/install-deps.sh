@@ -15,6 +15,8 @@ packages=(
   prometheus nginx-light wrk util-linux
   # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
   postgresql postgresql-client iproute2
+  # the exporter the database metrics are compared against
+  prometheus-postgres-exporter
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -28,13 +28,16 @@ std::vector<prometheus::MetricFamily> ReadingsCollector::Collect() const {
       if (inserted) {
         family.name = reading.name;
         family.help = reading.help;
-        family.type =
-            reading.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+        family.type = reading.untyped   ? prometheus::MetricType::Untyped
+                      : reading.counter ? prometheus::MetricType::Counter
+                                        : prometheus::MetricType::Gauge;
       }
       prometheus::ClientMetric metric;
       metric.label.push_back({"probe", entry.probe});
       for (const auto& [name, value] : reading.labels) metric.label.push_back({name, value});
-      if (reading.counter) {
+      if (family.type == prometheus::MetricType::Untyped) {
+        metric.untyped.value = reading.value;
+      } else if (family.type == prometheus::MetricType::Counter) {
         metric.counter.value = reading.value;
       } else {
         metric.gauge.value = reading.value;

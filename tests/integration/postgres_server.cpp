@@ -68,17 +68,26 @@ std::string PostgresServer::start() {
     if (run_shell("chown postgres: " + shell_quote(dir_)).exit_code != 0) {
       return "chown postgres " + dir_ + " failed";
     }
-    const CommandResult init = run_shell(as_postgres(
-        fmt::format("{}/initdb -D {} -U postgres --auth-local=trust --auth-host=scram-sha-256 "
-                    "--no-sync -E UTF8 --locale=C.UTF-8",
-                    kBinDir, shell_quote(dir_ + "/data"))));
-    if (init.exit_code != 0) return "initdb failed:\n" + init.out;
+    if (options_.replica_of != nullptr) {
+      // -R writes standby.signal and primary_conninfo (the primary's socket, trusted).
+      const CommandResult copy = run_shell(as_postgres(fmt::format(
+          "{}/pg_basebackup -h {} -p {} -U postgres -D {} -R -X stream -c fast --no-sync", kBinDir,
+          shell_quote(options_.replica_of->dir_), options_.replica_of->port_,
+          shell_quote(dir_ + "/data"))));
+      if (copy.exit_code != 0) return "pg_basebackup failed:\n" + copy.out;
+    } else {
+      const CommandResult init = run_shell(as_postgres(
+          fmt::format("{}/initdb -D {} -U postgres --auth-local=trust --auth-host=scram-sha-256 "
+                      "--no-sync -E UTF8 --locale=C.UTF-8",
+                      kBinDir, shell_quote(dir_ + "/data"))));
+      if (init.exit_code != 0) return "initdb failed:\n" + init.out;
+    }
     initialized_ = true;
   }
   const std::string options = fmt::format(
       "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections={} "
-      "-c superuser_reserved_connections=0 -c max_wal_senders=0 -c fsync=off",
-      port_, dir_, options_.max_connections);
+      "-c superuser_reserved_connections=0 -c max_wal_senders={} -c fsync=off",
+      port_, dir_, options_.max_connections, options_.allow_replication ? 4 : 0);
   const CommandResult started = run_shell(as_postgres(
       fmt::format("{}/pg_ctl -D {} -l {} -o {} -w -t 30 start", kBinDir,
                   shell_quote(dir_ + "/data"), shell_quote(dir_ + "/log"), shell_quote(options))));
@@ -88,6 +97,7 @@ std::string PostgresServer::start() {
     return "pg_ctl start failed:\n" + started.out + "\nserver log:\n" + text;
   }
   running_ = true;
+  if (options_.replica_of != nullptr) return "";  // read-only; the role came with the copy
   int rc = 0;
   const std::string out =
       psql(fmt::format("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{0}') THEN "

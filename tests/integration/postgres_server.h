@@ -16,6 +16,11 @@ class PostgresServer {
  public:
   struct Options {
     int max_connections = 20;
+    // Allow streaming replication (WAL senders), for a replica to be made from this server.
+    bool allow_replication = false;
+    // Make this server a standby of `replica_of` (running, with allow_replication) with
+    // pg_basebackup instead of initdb; kUser then comes from the primary.
+    const PostgresServer* replica_of = nullptr;
   };
   // The role the probe logs in as, and its password.
   static constexpr const char* kUser = "covet_probe";

@@ -35,6 +35,22 @@ TEST(PostgresConfig, DefaultsWithOnlyDsn) {
   EXPECT_EQ(postgres.password_file, "");
   EXPECT_EQ(postgres.query, "SELECT 1");
   EXPECT_FALSE(postgres.require_primary);
+  EXPECT_EQ(postgres.stats_interval, Duration{30000});
+}
+
+TEST(PostgresConfig, StatsIntervalIsOffOrAtLeastASecond) {
+  EXPECT_EQ(loaded_postgres("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
+                            "stats_interval: 0s }\n")
+                .stats_interval,
+            Duration{0});
+  EXPECT_EQ(loaded_postgres("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
+                            "stats_interval: 2m }\n")
+                .stats_interval,
+            Duration{120000});
+  EXPECT_EQ(errors_of("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
+                      "stats_interval: 200ms }\n"),
+            std::vector<std::string>{"config.yaml:2:66: probes[0].stats_interval: must be 0s (off) "
+                                     "or at least 1s, got 200ms"});
 }
 
 TEST(PostgresConfig, EveryKey) {
