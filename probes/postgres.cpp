@@ -135,7 +135,7 @@ std::string clean_libpq_message(std::string_view message) {
 
 PostgresProbe::PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config,
                              PostgresBackoff backoff)
-    : loop_(loop), config_(std::move(config)), backoff_config_(backoff) {
+    : loop_(loop), config_(std::move(config)), backoff_config_(backoff), resolver_(loop) {
   char* parse_error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&free_conninfo)> options(
       PQconninfoParse(config_.dsn.c_str(), &parse_error), &free_conninfo);
@@ -160,6 +160,12 @@ PostgresProbe::PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config
     if (keyword == "user") user = option->val;
     keywords_.emplace_back(keyword);
     values_.emplace_back(option->val);
+  }
+  // A socket directory ("/run/postgresql", "@abstract"), an address or a host list needs no
+  // lookup from us.
+  if (hostaddr.empty() && !host.empty() && host.find(',') == std::string::npos &&
+      host.front() != '/' && host.front() != '@' && !is_ip_literal(host)) {
+    host_name_ = host;
   }
   // Lets a DBA find (and tell apart) our session in pg_stat_activity.
   keywords_.emplace_back("fallback_application_name");
@@ -204,6 +210,19 @@ void PostgresProbe::start(Completion done) {
 }
 
 void PostgresProbe::connect() {
+  if (host_name_.empty()) return open_connection({});
+  phase_ = Phase::resolving;
+  resolver_.resolve(host_name_, [this](std::vector<std::string> addresses, std::string error) {
+    if (!error.empty()) {
+      // Classified like libpq's own "could not translate host name": nothing to connect to.
+      return fail("refused", fmt::format("connect {}: could not resolve host name \"{}\": {}",
+                                         server_, host_name_, error));
+    }
+    open_connection(addresses);
+  });
+}
+
+void PostgresProbe::open_connection(const std::vector<std::string>& addresses) {
   std::string password;
   if (!config_.password_file.empty()) {
     config::SecretRead secret = config::read_secret_file(config_.password_file, "password_file");
@@ -212,9 +231,23 @@ void PostgresProbe::connect() {
   }
   std::vector<const char*> keywords;
   std::vector<const char*> values;
+  std::string hosts;
+  std::string hostaddrs;
+  for (const std::string& address : addresses) {
+    // libpq pairs the lists by position: the name once per address.
+    hosts += (hosts.empty() ? "" : ",") + host_name_;
+    hostaddrs += (hostaddrs.empty() ? "" : ",") + address;
+  }
   for (std::size_t i = 0; i < keywords_.size(); ++i) {
+    if (!addresses.empty() && keywords_[i] == "host") continue;
     keywords.push_back(keywords_[i].c_str());
     values.push_back(values_[i].c_str());
+  }
+  if (!addresses.empty()) {
+    keywords.push_back("host");
+    values.push_back(hosts.c_str());
+    keywords.push_back("hostaddr");
+    values.push_back(hostaddrs.c_str());
   }
   if (!config_.password_file.empty()) {
     // A keyword, never spliced into a DSN string: nothing that is logged or printed ever
@@ -496,6 +529,7 @@ void PostgresProbe::close_poll() {
 }
 
 void PostgresProbe::drop_connection() {
+  resolver_.abandon();
   close_poll();
   if (conn_ != nullptr) {
     PQfinish(conn_);

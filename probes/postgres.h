@@ -14,9 +14,11 @@
 // connection at once, so a hung server never accumulates our connections and a slow query
 // does not keep running on the server.
 //
-// Limits: libpq resolves a host *name* with a blocking getaddrinfo inside PQconnectPoll; use
-// an IP address (or `hostaddr`) in the DSN where the resolver can be slow. PQcancel has no
-// timeout of its own in libpq 15: at most one cancel per probe is in the pool at a time.
+// libpq would resolve a host *name* with a blocking getaddrinfo inside PQconnectPoll, so a
+// single host name is resolved first on libuv's thread pool and handed to libpq as
+// `hostaddr` (every address, in order; `host` still names the server for TLS and messages).
+// A DSN listing several hosts is passed as written: there libpq still resolves. PQcancel has
+// no timeout of its own in libpq 15: at most one cancel per probe is in the pool at a time.
 
 #include <libpq-fe.h>
 #include <uv.h>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "probes/host_resolver.h"
 #include "probes/postgres_stats.h"
 #include "probes/probe.h"
 
@@ -64,9 +67,11 @@ class PostgresProbe final : public Probe {
   void cancel() override;
 
  private:
-  enum class Phase { idle, connecting, querying, stats };
+  enum class Phase { idle, resolving, connecting, querying, stats };
 
   void connect();
+  // Starts libpq's connect; `addresses` (numeric) replace the resolution of `host_name_`.
+  void open_connection(const std::vector<std::string>& addresses);
   void continue_connect();
   void send_query();
   void continue_query(int events);
@@ -101,6 +106,8 @@ class PostgresProbe final : public Probe {
   std::vector<std::string> values_;
   std::string dsn_error_;  // non-empty: the DSN does not parse; every check fails with it
   std::string server_;     // "host:port/db", never a password
+  std::string host_name_;  // the one host name to resolve before connecting, else empty
+  HostResolver resolver_;
 
   PGconn* conn_ = nullptr;
   // Heap-allocated: uv_close is asynchronous, so the handle's memory must outlive whichever

@@ -350,5 +350,35 @@ TEST_F(PostgresProbeIT, RequirePrimaryPassesOnAPrimary) {
   EXPECT_TRUE(contains(get("/metrics"), "pg_replication_is_replica{probe=\"db\"} 0\n"));
 }
 
+// A host name is resolved off the loop and handed to libpq as hostaddr; `localhost` may
+// resolve to ::1 first while the server listens on 127.0.0.1 only, so this also shows every
+// address is tried in order.
+TEST_F(PostgresProbeIT, HostNameIsResolvedAndEveryAddressTried) {
+  ASSERT_NO_FATAL_FAILURE(start_postgres());
+  ASSERT_NO_FATAL_FAILURE(
+      start_sidecar({.dsn = fmt::format("host=localhost port={} dbname=postgres user={}",
+                                        server_->port(), PostgresServer::kUser)},
+                    PostgresServer::kPassword));
+  ASSERT_TRUE(sidecar_->wait_for_status("/health/ready", 200, 10s)) << sidecar_->logs();
+  EXPECT_TRUE(contains(get("/health"),
+                       fmt::format("\"server\":\"localhost:{}/postgres\"", server_->port())))
+      << get("/health");
+}
+
+TEST_F(PostgresProbeIT, UnknownHostNameIsRefusedWithTheName) {
+  ASSERT_NO_FATAL_FAILURE(
+      start_sidecar({.dsn = "host=covet-no-such-host.invalid port=5432 dbname=postgres user=x",
+                     .interval = "3s",
+                     .timeout = "3s"},
+                    "unused"));
+  ASSERT_TRUE(
+      eventually([&] { return contains(get("/health"), "could not resolve host name"); }, 15s))
+      << get("/health");
+  const std::string health = get("/health");
+  EXPECT_TRUE(contains(health, "covet-no-such-host.invalid")) << health;
+  EXPECT_TRUE(contains(health, "\"reason\":\"refused\"")) << health;
+  EXPECT_EQ(status("/health/live"), 200);
+}
+
 }  // namespace
 }  // namespace covet::testing
