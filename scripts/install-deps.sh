@@ -15,6 +15,11 @@ packages=(
   prometheus nginx-light wrk util-linux
   # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
   postgresql postgresql-client iproute2
+  # the demo: Redis (redis-cli comes with it) and python3 for examples/app
+  redis-server redis-tools python3
+  # bench/exporters.sh: the exporters the sidecar replaces
+  prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter
+  prometheus-blackbox-exporter
 )
 
 export DEBIAN_FRONTEND=noninteractive
