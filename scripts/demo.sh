@@ -5,9 +5,9 @@
 #   Redis           127.0.0.1:56379  no persistence, requirepass from a 0600 file
 #   example app     127.0.0.1:8000   examples/app/app.py (/health/live, /metrics, /work?ms=N)
 #   covet-sidecar   127.0.0.1:8099   probing all of them plus disk and memory
-# (a taken server port moves to the next free one; 8099 must be free). Once every probe has passed it prints
-# the URLs and /health?verbose, then runs until Ctrl-C or SIGTERM, which stops everything
-# it started, removes the directory and exits 0.
+# (a taken server port moves to the next free one; 8099 must be free). Once every probe
+# has passed it prints the URLs and /health?verbose, then runs until Ctrl-C or SIGTERM,
+# which stops everything it started, removes the directory and exits 0.
 #
 #   bash scripts/demo.sh
 #   SKIP_INSTALL=1 bash scripts/demo.sh     no apt-get (the packages are there)
