@@ -15,8 +15,13 @@ packages=(
   prometheus nginx-light wrk util-linux
   # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
   postgresql postgresql-client iproute2
-  # the exporter the database metrics are compared against
-  prometheus-postgres-exporter
+  # the demo and the Redis probe's tests: Redis (redis-cli comes with it); python3 for
+  # examples/app
+  redis-server redis-tools python3
+  # the exporters the sidecar replaces: bench/exporters.sh, and the tests that compare our
+  # series with theirs
+  prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter
+  prometheus-blackbox-exporter
 )
 
 export DEBIAN_FRONTEND=noninteractive
