@@ -83,6 +83,10 @@ struct PostgresProbeConfig {
   // How often the database metrics (pg_stat_database, ...) are read; 0: never. They are
   // read during a check, never per scrape.
   Duration stats_interval{30000};
+  // After a failed connect or a broken connection, the next connect waits this long,
+  // doubling up to the max; a passing check resets it.
+  Duration reconnect_backoff{1000};
+  Duration reconnect_backoff_max{30000};
 
   bool operator==(const PostgresProbeConfig&) const = default;
 };

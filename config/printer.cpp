@@ -40,6 +40,8 @@ void write_postgres(const PostgresProbeConfig& postgres, YamlWriter& out) {
   out.string("query", postgres.query);
   out.plain("require_primary", postgres.require_primary ? "true" : "false");
   out.plain("stats_interval", format_duration(postgres.stats_interval));
+  out.plain("reconnect_backoff", format_duration(postgres.reconnect_backoff));
+  out.plain("reconnect_backoff_max", format_duration(postgres.reconnect_backoff_max));
 }
 
 void write_http(const HttpProbeConfig& http, YamlWriter& out) {

@@ -23,8 +23,13 @@ constexpr std::array<std::string_view, 6> kDiskKeys{
     "write_check", "warn_free_inodes_percent", "fail_free_inodes_percent"};
 constexpr std::array<std::string_view, 4> kMemoryKeys{"warn_percent", "fail_percent", "cgroup_root",
                                                       "proc_root"};
-constexpr std::array<std::string_view, 5> kPostgresKeys{"dsn", "password_file", "query",
-                                                        "require_primary", "stats_interval"};
+constexpr std::array<std::string_view, 7> kPostgresKeys{"dsn",
+                                                        "password_file",
+                                                        "query",
+                                                        "require_primary",
+                                                        "stats_interval",
+                                                        "reconnect_backoff",
+                                                        "reconnect_backoff_max"};
 
 constexpr std::array<std::string_view, 6> kHttpKeys{"url",           "method",  "expected_status",
                                                     "body_contains", "headers", "tls_verify"};
@@ -140,6 +145,19 @@ void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfi
     }
     return value;
   });
+  const KeyRead initial =
+      read_key(mapping, "reconnect_backoff", postgres.reconnect_backoff,
+               [&](const Field& f) { return reader.duration(f, kMinInterval); });
+  const KeyRead max = read_key(mapping, "reconnect_backoff_max", postgres.reconnect_backoff_max,
+                               [&](const Field& f) { return reader.duration(f, kMinInterval); });
+  if (initial.ok && max.ok && postgres.reconnect_backoff > postgres.reconnect_backoff_max) {
+    const PostgresProbeConfig defaults;
+    report_out_of_order({mapping.path_of("reconnect_backoff"), initial.at,
+                         format_duration(defaults.reconnect_backoff)},
+                        {mapping.path_of("reconnect_backoff_max"), max.at,
+                         format_duration(defaults.reconnect_backoff_max)},
+                        reader);
+  }
   probe.settings = std::move(postgres);
 }
 

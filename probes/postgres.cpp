@@ -133,9 +133,8 @@ std::string clean_libpq_message(std::string_view message) {
   return out;
 }
 
-PostgresProbe::PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config,
-                             PostgresBackoff backoff)
-    : loop_(loop), config_(std::move(config)), backoff_config_(backoff), resolver_(loop) {
+PostgresProbe::PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config)
+    : loop_(loop), config_(std::move(config)), resolver_(loop) {
   char* parse_error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&free_conninfo)> options(
       PQconninfoParse(config_.dsn.c_str(), &parse_error), &free_conninfo);
@@ -595,8 +594,8 @@ void PostgresProbe::cancel() {
 }
 
 void PostgresProbe::back_off(const std::string& reason, const std::string& error) {
-  backoff_ =
-      backoff_.count() == 0 ? backoff_config_.initial : std::min(backoff_ * 2, backoff_config_.max);
+  backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
+                                   : std::min(backoff_ * 2, config_.reconnect_backoff_max);
   retry_at_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(backoff_.count());
   last_reason_ = reason;
   last_error_ = error;

@@ -8,7 +8,8 @@
 // so scrapes never cost the database a query.
 //
 // When the connection breaks it is dropped and reconnected on a later check, with
-// exponential backoff (1 s doubling to 30 s, reset by a passing check); during the backoff a
+// exponential backoff (reconnect_backoff, 1 s, doubling to reconnect_backoff_max, 30 s;
+// reset by a passing check); during the backoff a
 // check fails at once with the last reason. cancel() (the scheduler's timeout, or shutdown)
 // sends a cancel request from libuv's thread pool — PQcancel blocks — and drops the
 // connection at once, so a hung server never accumulates our connections and a slow query
@@ -47,15 +48,9 @@ std::string_view classify_postgres_error(std::string_view sqlstate, std::string_
 // reduced to "reason" (first line, severity and server prefix removed, trimmed). Pure.
 std::string clean_libpq_message(std::string_view message);
 
-// Growth of the reconnect delay; injectable so tests need not wait 30 s.
-struct PostgresBackoff {
-  std::chrono::milliseconds initial{1000};
-  std::chrono::milliseconds max{30000};
-};
-
 class PostgresProbe final : public Probe {
  public:
-  PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config, PostgresBackoff backoff = {});
+  PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config);
   // Drops the connection (closing the poll handle; its memory is freed in the close
   // callback, which needs the loop to run once more). A cancel job in the pool owns what it
   // uses and finishes on its own.
@@ -99,7 +94,6 @@ class PostgresProbe final : public Probe {
 
   uv_loop_t* loop_;
   config::PostgresProbeConfig config_;
-  PostgresBackoff backoff_config_;
   // The DSN's parameters (libpq keywords and values), password excluded when it comes from
   // password_file, which is read at each connect so a rotated secret is picked up.
   std::vector<std::string> keywords_;

@@ -38,6 +38,22 @@ TEST(PostgresConfig, DefaultsWithOnlyDsn) {
   EXPECT_EQ(postgres.stats_interval, Duration{30000});
 }
 
+TEST(PostgresConfig, ReconnectBackoffIsReadAndOrdered) {
+  const PostgresProbeConfig defaults =
+      loaded_postgres("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\" }\n");
+  EXPECT_EQ(defaults.reconnect_backoff, Duration{1000});
+  EXPECT_EQ(defaults.reconnect_backoff_max, Duration{30000});
+  const PostgresProbeConfig set = loaded_postgres(
+      "probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", reconnect_backoff: 200ms, "
+      "reconnect_backoff_max: 5s }\n");
+  EXPECT_EQ(set.reconnect_backoff, Duration{200});
+  EXPECT_EQ(set.reconnect_backoff_max, Duration{5000});
+  EXPECT_EQ(errors_of("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
+                      "reconnect_backoff: 1m }\n"),
+            std::vector<std::string>{"config.yaml:2:66: probes[0].reconnect_backoff: must not "
+                                     "exceed probes[0].reconnect_backoff_max (30s by default)"});
+}
+
 TEST(PostgresConfig, StatsIntervalIsOffOrAtLeastASecond) {
   EXPECT_EQ(loaded_postgres("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
                             "stats_interval: 0s }\n")
