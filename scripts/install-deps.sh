@@ -15,6 +15,8 @@ packages=(
   prometheus nginx-light wrk util-linux
   # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
   postgresql postgresql-client iproute2
+  # Redis 7 server (and sentinel) and redis-cli for the redis probe's integration tests
+  redis-server redis-tools
 )
 
 export DEBIAN_FRONTEND=noninteractive
