@@ -12,7 +12,9 @@
 // short-lived connection on the same loop) where the master is, connects there and checks
 // with ROLE that it is the master, asking again once if not. A broken connection or a master
 // turned replica (after a failover) makes the next check ask the sentinels again, so the
-// probe follows the master without a restart.
+// probe follows the master without a restart. Limit: between a failover and the old
+// master's demotion (a sentinel reconfigures it when it next polls it with INFO, up to about
+// 10 s later) the old master still says "master", and the probe stays with it until then.
 //
 // When a connect fails, the next connect waits out an exponential backoff (1 s doubling to
 // 30 s, reset by a passing check); meanwhile a check fails at once with the last reason.
