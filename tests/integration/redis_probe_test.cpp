@@ -321,6 +321,53 @@ TEST_F(RedisProbeIT, AclUserAndDatabasePass) {
   expect_clean_shutdown();
 }
 
+TEST_F(RedisProbeIT, PasswordForAServerWithoutOneIsAuthFailed) {
+  auto redis = start_redis();
+  ASSERT_TRUE(redis);
+  ASSERT_NO_FATAL_FAILURE(start_sidecar({{.target = "address: " + redis->address(),
+                                          .extra = "    password_file: {DIR}/redis_password\n"}},
+                                        "pw-unused-5e1f"));
+  std::string verbose;
+  EXPECT_TRUE(eventually(
+      [&] {
+        verbose = get("/health/ready?verbose");
+        return contains(verbose, "[-]cache failed: AUTH " + redis->address() + ": ERR AUTH");
+      },
+      10s))
+      << verbose;
+  EXPECT_TRUE(contains(get("/health"), "\"reason\":\"auth_failed\"")) << get("/health");
+  EXPECT_FALSE(contains(verbose + get("/health") + sidecar_->logs(), "pw-unused-5e1f"));
+  expect_clean_shutdown();
+}
+
+TEST_F(RedisProbeIT, InfoDeniedCostsTheMetricsNotTheCheck) {
+  const std::string admin = "admin-90aa-secret";
+  auto redis = start_redis({.requirepass = admin});
+  ASSERT_TRUE(redis);
+  // An ACL user that may PING but not run INFO (nor CONFIG).
+  ASSERT_EQ(redis->command({"ACL", "SETUSER", "probe", "on", ">pw-noinfo-3b7d", "~*", "+@all",
+                            "-info", "-config"}),
+            "OK");
+  ASSERT_NO_FATAL_FAILURE(
+      start_sidecar({{.target = "address: " + redis->address(),
+                      .extra = "    username: probe\n    password_file: {DIR}/redis_password\n"}},
+                    "pw-noinfo-3b7d"));
+  ASSERT_TRUE(sidecar_->wait_for_status("/health/ready", 200, 10s))
+      << get("/health") << sidecar_->logs();
+  std::string health;
+  EXPECT_TRUE(eventually(
+      [&] {
+        health = get("/health");
+        return contains(health, "\"stats_error\":\"INFO: NOPERM");
+      },
+      5s))
+      << health;
+  const std::string metrics = get("/metrics");
+  EXPECT_TRUE(contains(metrics, "redis_up{probe=\"cache\"} 1\n")) << metrics;
+  EXPECT_FALSE(contains(metrics, "redis_connected_clients{")) << metrics;
+  expect_clean_shutdown();
+}
+
 TEST_F(RedisProbeIT, RequireMasterFailsOnAReplicaAndPassesOnTheMaster) {
   auto master = start_redis();
   ASSERT_TRUE(master);
