@@ -542,12 +542,17 @@ void RedisProbe::cancel() {
   in_flight_ = false;
   step_ = Step::idle;
   done_ = nullptr;
+  // Named after what the check was waiting on: a sentinel, or the server.
+  const std::string waiting_on = sentinel_ ? "sentinel " + sentinel_address_ : address_;
   // Freed at once, pending replies discarded: a hung server never holds more than the one
   // connection of ours that a check has in flight.
   sentinel_.reset();
   drop_server();
-  back_off("timeout", "check " + (address_.empty() ? std::string("sentinels") : address_) +
-                          ": no answer within the timeout");
+  back_off("timeout", "check " + waiting_on + ": no answer within the timeout");
+}
+
+std::vector<Reading> RedisProbe::timeout_readings() const {
+  return {{std::string(kUpName), std::string(kUpHelp), {}, 0, false}};
 }
 
 void RedisProbe::back_off(const std::string& reason, const std::string& error) {

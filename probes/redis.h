@@ -65,6 +65,7 @@ class RedisProbe final : public Probe {
 
   void start(Completion done) override;
   void cancel() override;
+  std::vector<Reading> timeout_readings() const override;
 
  private:
   // What the reply to the one command in flight on the server connection answers.

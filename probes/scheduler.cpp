@@ -56,6 +56,7 @@ void Scheduler::on_timer(uv_timer_t* timer) {
   result.status = Status::failing;
   result.reason = "timeout";
   result.error = "check timed out after " + config::format_duration(entry->timeout);
+  result.readings = entry->probe->timeout_readings();
   self->finish_run(*entry, std::move(result));
 }
 

@@ -220,6 +220,8 @@ TEST_F(RedisProbeIT, HungServerTimesOutEndpointsAnswerAndConnectionsDoNotPileUp)
   const bool timed_out =
       eventually([&] { return contains(get("/metrics"), failures_metric("timeout")); }, 10s);
   EXPECT_TRUE(timed_out) << get("/metrics") << sidecar_->logs();
+  // Timed-out runs still say the server is down, rather than dropping the series.
+  EXPECT_TRUE(contains(get("/metrics"), "redis_up{probe=\"cache\"} 0\n")) << get("/metrics");
   std::cout << "[ reaction ] DEBUG SLEEP 5 -> first timeout reported after "
             << seconds_since(sleep_started) << "s (timeout 1s)\n";
   std::string verbose;

@@ -173,5 +173,54 @@ TEST_F(SchedulerTest, CloseCancelsInFlightAndDeliversNothingMore) {
   EXPECT_EQ(cancels, 1);
 }
 
+// A probe that keeps a handle active between checks, as a persistent connection does, and
+// that never answers: only destroying it lets the loop end.
+class KeptHandleProbe final : public Probe {
+ public:
+  KeptHandleProbe(uv_loop_t* loop, bool* destroyed) : destroyed_(destroyed) {
+    uv_timer_init(loop, timer_);
+    uv_timer_start(
+        timer_, [](uv_timer_t*) {}, 1000000, 1000000);
+  }
+  ~KeptHandleProbe() override {
+    *destroyed_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
+  void start(Completion) override {}
+  void cancel() override {}
+  std::vector<Reading> timeout_readings() const override {
+    return {{"thing_up", "Whether the thing answered.", {}, 0, false}};
+  }
+
+ private:
+  bool* destroyed_;
+  uv_timer_t* timer_ = new uv_timer_t;
+};
+
+TEST_F(SchedulerTest, TimeoutResultCarriesTheProbesTimeoutReadingsAndCloseDestroysProbes) {
+  bool destroyed = false;
+  {
+    Scheduler* scheduler_ptr = nullptr;
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+          scheduler_ptr->close(nullptr);  // inside the run's own completion
+        },
+        1);
+    scheduler_ptr = &scheduler;
+    scheduler.add(0, std::make_unique<KeptHandleProbe>(&loop, &destroyed), 1s, 30ms);
+    scheduler.start();
+    // Returns only because close() destroyed the probe (its timer is active and ref'd).
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_TRUE(destroyed);
+  }
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].result.reason, "timeout");
+  ASSERT_EQ(results[0].result.readings.size(), 1u);
+  EXPECT_EQ(results[0].result.readings[0].name, "thing_up");
+}
+
 }  // namespace
 }  // namespace covet::probes
