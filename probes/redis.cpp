@@ -551,6 +551,12 @@ void RedisProbe::cancel() {
   back_off("timeout", "check " + waiting_on + ": no answer within the timeout");
 }
 
+void RedisProbe::release() {
+  cancel();
+  sentinel_.reset();
+  drop_server();
+}
+
 std::vector<Reading> RedisProbe::timeout_readings() const {
   return {{std::string(kUpName), std::string(kUpHelp), {}, 0, false}};
 }

@@ -65,6 +65,7 @@ class RedisProbe final : public Probe {
 
   void start(Completion done) override;
   void cancel() override;
+  void release() override;
   std::vector<Reading> timeout_readings() const override;
 
  private:

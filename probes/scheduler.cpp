@@ -99,15 +99,13 @@ void Scheduler::close(std::function<void()> closed) {
   }
   for (auto& entry : entries_) {
     if (entry->running) entry->probe->cancel();
+    // What a probe keeps between checks (a connection) is let go while the loop still runs,
+    // so its handles' close callbacks run before uv_run returns.
+    entry->probe->release();
     entry->running = false;
     uv_timer_stop(&entry->timer);
     uv_close(reinterpret_cast<uv_handle_t*>(&entry->timer), [](uv_handle_t* handle) {
       auto* e = static_cast<Entry*>(handle->data);
-      // The probe goes now, on a later loop turn than close() (which may run inside the
-      // probe's own completion), while the loop still runs: a connection it keeps open
-      // between checks (redis) closes its handles here and the loop runs their close
-      // callbacks before uv_run returns.
-      e->probe.reset();
       Scheduler* self = e->owner;
       if (--self->open_timers_ == 0 && self->closed_) std::exchange(self->closed_, nullptr)();
     });

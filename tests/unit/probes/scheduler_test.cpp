@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 namespace covet::probes {
@@ -174,32 +175,34 @@ TEST_F(SchedulerTest, CloseCancelsInFlightAndDeliversNothingMore) {
 }
 
 // A probe that keeps a handle active between checks, as a persistent connection does, and
-// that never answers: only destroying it lets the loop end.
+// that never answers: only releasing it lets the loop end.
 class KeptHandleProbe final : public Probe {
  public:
-  KeptHandleProbe(uv_loop_t* loop, bool* destroyed) : destroyed_(destroyed) {
+  KeptHandleProbe(uv_loop_t* loop, int* releases) : releases_(releases) {
     uv_timer_init(loop, timer_);
     uv_timer_start(
         timer_, [](uv_timer_t*) {}, 1000000, 1000000);
   }
-  ~KeptHandleProbe() override {
-    *destroyed_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  }
+  ~KeptHandleProbe() override { release(); }
   void start(Completion) override {}
   void cancel() override {}
+  void release() override {
+    if (timer_ == nullptr) return;
+    ++*releases_;
+    uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(timer_, nullptr)),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
   std::vector<Reading> timeout_readings() const override {
     return {{"thing_up", "Whether the thing answered.", {}, 0, false}};
   }
 
  private:
-  bool* destroyed_;
+  int* releases_;
   uv_timer_t* timer_ = new uv_timer_t;
 };
 
-TEST_F(SchedulerTest, TimeoutResultCarriesTheProbesTimeoutReadingsAndCloseDestroysProbes) {
-  bool destroyed = false;
+TEST_F(SchedulerTest, TimeoutResultCarriesTheProbesTimeoutReadingsAndCloseReleasesProbes) {
+  int releases = 0;
   {
     Scheduler* scheduler_ptr = nullptr;
     Scheduler scheduler(
@@ -210,11 +213,11 @@ TEST_F(SchedulerTest, TimeoutResultCarriesTheProbesTimeoutReadingsAndCloseDestro
         },
         1);
     scheduler_ptr = &scheduler;
-    scheduler.add(0, std::make_unique<KeptHandleProbe>(&loop, &destroyed), 1s, 30ms);
+    scheduler.add(0, std::make_unique<KeptHandleProbe>(&loop, &releases), 1s, 30ms);
     scheduler.start();
-    // Returns only because close() destroyed the probe (its timer is active and ref'd).
+    // Returns only because close() released the probe's handle (active and ref'd).
     uv_run(&loop, UV_RUN_DEFAULT);
-    EXPECT_TRUE(destroyed);
+    EXPECT_EQ(releases, 1);
   }
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].result.reason, "timeout");
