@@ -117,6 +117,22 @@ struct TcpProbeConfig {
   bool operator==(const TcpProbeConfig&) const = default;
 };
 
+// Exactly one of address, unix_socket or sentinels (+ master_name) is set. The password is
+// read from `password_file` at each connect and not kept here.
+struct RedisProbeConfig {
+  std::string address;      // host:port; an IP literal (hiredis resolves names blocking)
+  std::string unix_socket;  // absolute path
+  std::string username;     // ACL user (Redis 6+); empty: AUTH with the password only
+  std::string password_file;
+  std::int64_t db = 0;                 // SELECTed on each new connection when not 0
+  bool require_master = false;         // fail with not_master on a replica
+  std::vector<std::string> sentinels;  // host:port of each sentinel, asked in turn
+  std::string master_name;             // the master's name in the sentinels' config
+  Duration stats_interval{30000};      // INFO metrics at most this often; 0: never
+
+  bool operator==(const RedisProbeConfig&) const = default;
+};
+
 struct ProbeConfig {
   std::string name;
   std::string type;  // "disk", "memory"; the variant below holds the type's own keys
@@ -126,7 +142,7 @@ struct ProbeConfig {
   std::uint32_t success_threshold = 1;
   unsigned roles = kDefaultRoles;
   std::variant<DiskProbeConfig, MemoryProbeConfig, PostgresProbeConfig, HttpProbeConfig,
-               TcpProbeConfig>
+               TcpProbeConfig, RedisProbeConfig>
       settings;
 
   bool operator==(const ProbeConfig&) const = default;

@@ -66,6 +66,29 @@ void write_http(const HttpProbeConfig& http, YamlWriter& out) {
 
 void write_tcp(const TcpProbeConfig& tcp, YamlWriter& out) { out.string("address", tcp.address); }
 
+void write_redis(const RedisProbeConfig& redis, YamlWriter& out) {
+  // Only the one way to reach the server that is set: the others would not load back.
+  if (!redis.address.empty()) out.string("address", redis.address);
+  if (!redis.unix_socket.empty()) out.string("unix_socket", redis.unix_socket);
+  if (!redis.sentinels.empty()) {
+    // Items quoted as string() quotes a value ("[::1]:26379" is not a plain flow scalar).
+    std::vector<std::string> items;
+    for (const std::string& sentinel : redis.sentinels) {
+      std::string escaped;
+      for (char c : sentinel) escaped += c == '$' ? std::string("$$") : std::string(1, c);
+      items.push_back(yaml_scalar(escaped));
+    }
+    out.flow_list("sentinels", std::vector<std::string_view>(items.begin(), items.end()));
+    out.string("master_name", redis.master_name);
+  }
+  if (!redis.username.empty()) out.string("username", redis.username);
+  // The file's path, never its contents.
+  if (!redis.password_file.empty()) out.string("password_file", redis.password_file);
+  out.plain("db", std::to_string(redis.db));
+  out.plain("require_master", redis.require_master ? "true" : "false");
+  out.plain("stats_interval", format_duration(redis.stats_interval));
+}
+
 void write_probe(const ProbeConfig& probe, YamlWriter& out) {
   out.begin_item();
   out.string("name", probe.name);
@@ -92,6 +115,8 @@ void write_probe(const ProbeConfig& probe, YamlWriter& out) {
           write_tcp(settings, out);
         } else if constexpr (std::is_same_v<Settings, PostgresProbeConfig>) {
           write_postgres(settings, out);
+        } else if constexpr (std::is_same_v<Settings, RedisProbeConfig>) {
+          write_redis(settings, out);
         } else {
           static_assert(std::is_same_v<Settings, MemoryProbeConfig>, "a probe type is not printed");
           write_memory(settings, out);

@@ -1,6 +1,8 @@
 // The `probes:` list: the keys every probe has, then one reader per probe type for its own.
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -34,9 +36,12 @@ constexpr std::array<std::string_view, 7> kPostgresKeys{"dsn",
 constexpr std::array<std::string_view, 6> kHttpKeys{"url",           "method",  "expected_status",
                                                     "body_contains", "headers", "tls_verify"};
 constexpr std::array<std::string_view, 1> kTcpKeys{"address"};
+constexpr std::array<std::string_view, 9> kRedisKeys{
+    "address",        "unix_socket", "username",    "password_file", "db",
+    "require_master", "sentinels",   "master_name", "stats_interval"};
 
 // Probe types of the product's design that this version does not build yet.
-constexpr std::array<std::string_view, 3> kNotInThisVersion{"redis", "tls", "process"};
+constexpr std::array<std::string_view, 2> kNotInThisVersion{"tls", "process"};
 
 // The scheduler cannot usefully run a probe more often than this; a smaller interval is
 // almost always a unit mistake ("100" meant as seconds).
@@ -332,25 +337,117 @@ void read_tcp(const MappingReader& mapping, ValueReader& reader, ProbeConfig& pr
   probe.settings = std::move(tcp);
 }
 
+// "host:port" as written, or nothing (reported).
+std::optional<std::string> read_host_port(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> text = reader.scalar(field, "host:port");
+  if (!text) return std::nullopt;
+  auto parsed = parse_host_port(text->value);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    reader.report(field, *error);
+    return std::nullopt;
+  }
+  return text->value;
+}
+
+std::optional<std::vector<std::string>> read_sentinels(const Field& field, ValueReader& reader) {
+  const std::optional<std::vector<Field>> items =
+      read_sequence(field, "a list of sentinel addresses (host:port)", reader);
+  if (!items) return std::nullopt;
+  if (items->empty()) {
+    reader.report(field, "expected at least one sentinel address (host:port)");
+    return std::nullopt;
+  }
+  std::vector<std::string> sentinels;
+  bool ok = true;
+  for (const Field& item : *items) {
+    if (std::optional<std::string> address = read_host_port(item, reader)) {
+      sentinels.push_back(std::move(*address));
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return sentinels;
+}
+
+void read_redis(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
+  RedisProbeConfig redis;
+  const auto text = [&](const Field& f) -> std::optional<std::string> {
+    std::optional<std::string> value = reader.text(f);
+    if (value && value->empty()) {
+      reader.report(f, "expected a non-empty string");
+      return std::nullopt;
+    }
+    return value;
+  };
+  const auto path = [&](const Field& f) { return reader.absolute_path(f); };
+  const KeyRead address = read_key(mapping, "address", redis.address,
+                                   [&](const Field& f) { return read_host_port(f, reader); });
+  const KeyRead unix_socket = read_key(mapping, "unix_socket", redis.unix_socket, path);
+  const KeyRead sentinels = read_key(mapping, "sentinels", redis.sentinels,
+                                     [&](const Field& f) { return read_sentinels(f, reader); });
+  const KeyRead master_name = read_key(mapping, "master_name", redis.master_name, text);
+  const KeyRead username = read_key(mapping, "username", redis.username, text);
+  const KeyRead password_file = read_key(mapping, "password_file", redis.password_file, path);
+  read_key(mapping, "db", redis.db, [&](const Field& f) {
+    return reader.integer(f, 0, std::numeric_limits<std::int32_t>::max());
+  });
+  read_key(mapping, "require_master", redis.require_master,
+           [&](const Field& f) { return reader.boolean(f); });
+  read_key(mapping, "stats_interval", redis.stats_interval,
+           [&](const Field& f) { return reader.duration(f, Duration{0}); });
+
+  // Where the server is: exactly one way. A second one is reported where it is written.
+  const int targets = (address.at ? 1 : 0) + (unix_socket.at ? 1 : 0) + (sentinels.at ? 1 : 0);
+  if (targets == 0) {
+    reader.report(type_position(mapping), mapping.path(),
+                  "missing the server: set one of \"address\" (host:port, e.g. "
+                  "127.0.0.1:6379), \"unix_socket\" or \"sentinels\" (with \"master_name\")");
+  } else if (targets > 1) {
+    const Position later =
+        std::max({address.at.value_or(Position{}), unix_socket.at.value_or(Position{}),
+                  sentinels.at.value_or(Position{})},
+                 [](const Position& a, const Position& b) { return a < b; });
+    reader.report(later, mapping.path(),
+                  "set only one of \"address\", \"unix_socket\" and \"sentinels\"");
+  }
+  if (sentinels.at && !master_name.at) {
+    reader.report(*sentinels.at, mapping.path_of("sentinels"),
+                  "\"sentinels\" needs \"master_name\" (the master's name in the sentinels' "
+                  "configuration)");
+  }
+  if (master_name.at && !sentinels.at) {
+    reader.report(*master_name.at, mapping.path_of("master_name"),
+                  "\"master_name\" is only used with \"sentinels\"");
+  }
+  if (username.at && username.ok && !password_file.at) {
+    reader.report(*username.at, mapping.path_of("username"),
+                  "\"username\" needs \"password_file\" (AUTH takes a user and a password)");
+  }
+  probe.settings = std::move(redis);
+}
+
 struct ProbeType {
   std::string_view name;
   std::span<const std::string_view> keys;  // its own, besides kCommonKeys
   void (*read)(const MappingReader&, ValueReader&, ProbeConfig&);
 };
-const std::array<ProbeType, 5> kProbeTypes{{
+const std::array<ProbeType, 6> kProbeTypes{{
     {"disk", kDiskKeys, read_disk},
     {"memory", kMemoryKeys, read_memory},
     {"http", kHttpKeys, read_http},
     {"tcp", kTcpKeys, read_tcp},
     {"postgres", kPostgresKeys, read_postgres},
+    {"redis", kRedisKeys, read_redis},
 }};
 
 // The probe's type, or nothing (reported) when it is missing or not one we run.
 const ProbeType* read_type(const MappingReader& mapping, const Field& item, ValueReader& reader) {
   const std::optional<Field> field = mapping.find("type");
   if (!field) {
-    reader.report(item,
-                  "missing required key \"type\" (supported: disk, memory, postgres, http, tcp)");
+    reader.report(
+        item,
+        "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp)");
     return nullptr;
   }
   const std::optional<Scalar> type = reader.scalar(*field, "a probe type");
@@ -366,7 +463,7 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
     }
   }
   reader.report(*field, "unknown probe type " + type->shown +
-                            " (supported: disk, memory, postgres, http, tcp)");
+                            " (supported: disk, memory, postgres, redis, http, tcp)");
   return nullptr;
 }
 

@@ -55,6 +55,13 @@ class Probe {
   // Abandons the check in flight (timeout or shutdown): `done` must not be called after
   // this returns. A no-op when nothing is in flight.
   virtual void cancel() = 0;
+  // Lets go of what the probe keeps open between checks (a persistent connection), for
+  // shutdown: called once by the scheduler's close(), after cancel(), while the loop still
+  // runs, so the handles involved close before it ends. No check is started afterwards.
+  virtual void release() {}
+  // Readings for the result the scheduler reports when a check times out (a probe's "up"
+  // gauge at 0), so they do not vanish from /metrics for an interval. None by default.
+  virtual std::vector<Reading> timeout_readings() const { return {}; }
 };
 
 }  // namespace covet::probes

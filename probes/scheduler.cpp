@@ -56,6 +56,7 @@ void Scheduler::on_timer(uv_timer_t* timer) {
   result.status = Status::failing;
   result.reason = "timeout";
   result.error = "check timed out after " + config::format_duration(entry->timeout);
+  result.readings = entry->probe->timeout_readings();
   self->finish_run(*entry, std::move(result));
 }
 
@@ -98,6 +99,9 @@ void Scheduler::close(std::function<void()> closed) {
   }
   for (auto& entry : entries_) {
     if (entry->running) entry->probe->cancel();
+    // What a probe keeps between checks (a connection) is let go while the loop still runs,
+    // so its handles' close callbacks run before uv_run returns.
+    entry->probe->release();
     entry->running = false;
     uv_timer_stop(&entry->timer);
     uv_close(reinterpret_cast<uv_handle_t*>(&entry->timer), [](uv_handle_t* handle) {

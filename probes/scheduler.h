@@ -5,7 +5,8 @@
 // after its timeout has been cancelled and is not heard from.
 //
 // Ownership: the scheduler owns the probes and their timers. close() cancels what is in
-// flight, closes every timer, and calls `closed` after the last close callback.
+// flight, has every probe release what it keeps between checks, closes every timer, and
+// calls `closed` after the last close callback.
 
 #include <uv.h>
 

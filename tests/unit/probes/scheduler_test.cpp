@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 namespace covet::probes {
@@ -171,6 +172,57 @@ TEST_F(SchedulerTest, CloseCancelsInFlightAndDeliversNothingMore) {
   }
   EXPECT_TRUE(results.empty());
   EXPECT_EQ(cancels, 1);
+}
+
+// A probe that keeps a handle active between checks, as a persistent connection does, and
+// that never answers: only releasing it lets the loop end.
+class KeptHandleProbe final : public Probe {
+ public:
+  KeptHandleProbe(uv_loop_t* loop, int* releases) : releases_(releases) {
+    uv_timer_init(loop, timer_);
+    uv_timer_start(
+        timer_, [](uv_timer_t*) {}, 1000000, 1000000);
+  }
+  ~KeptHandleProbe() override { release(); }
+  void start(Completion) override {}
+  void cancel() override {}
+  void release() override {
+    if (timer_ == nullptr) return;
+    ++*releases_;
+    uv_close(reinterpret_cast<uv_handle_t*>(std::exchange(timer_, nullptr)),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
+  std::vector<Reading> timeout_readings() const override {
+    return {{"thing_up", "Whether the thing answered.", {}, 0, false}};
+  }
+
+ private:
+  int* releases_;
+  uv_timer_t* timer_ = new uv_timer_t;
+};
+
+TEST_F(SchedulerTest, TimeoutResultCarriesTheProbesTimeoutReadingsAndCloseReleasesProbes) {
+  int releases = 0;
+  {
+    Scheduler* scheduler_ptr = nullptr;
+    Scheduler scheduler(
+        &loop,
+        [&](std::size_t i, ProbeResult r) {
+          results.push_back({i, std::move(r)});
+          scheduler_ptr->close(nullptr);  // inside the run's own completion
+        },
+        1);
+    scheduler_ptr = &scheduler;
+    scheduler.add(0, std::make_unique<KeptHandleProbe>(&loop, &releases), 1s, 30ms);
+    scheduler.start();
+    // Returns only because close() released the probe's handle (active and ref'd).
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(releases, 1);
+  }
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].result.reason, "timeout");
+  ASSERT_EQ(results[0].result.readings.size(), 1u);
+  EXPECT_EQ(results[0].result.readings[0].name, "thing_up");
 }
 
 }  // namespace
