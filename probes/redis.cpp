@@ -106,8 +106,12 @@ std::string_view classify_redis_error(std::string_view message, bool connecting)
   return connecting ? "connect_failed" : "query_error";
 }
 
+namespace {
+bool config_uses_tcp(const config::RedisProbeConfig& config) { return config.unix_socket.empty(); }
+}  // namespace
+
 RedisProbe::RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config, RedisBackoff backoff)
-    : loop_(loop), config_(std::move(config)), backoff_config_(backoff) {
+    : loop_(loop), config_(std::move(config)), backoff_config_(backoff), resolver_(loop) {
   if (!config_.unix_socket.empty()) {
     address_ = config_.unix_socket;
   } else if (!config_.address.empty()) {
@@ -131,7 +135,10 @@ ProbeResult RedisProbe::base_result(bool up) const {
   }
   if (up && !role_.empty()) result.detail.emplace_back("role", role_);
   if (up && !version_.empty()) result.detail.emplace_back("redis_version", version_);
-  if (up && !stats_error_.empty()) result.detail.emplace_back("stats_error", stats_error_);
+  if (up && !stats_error_.empty()) {
+    result.detail.emplace_back("stats_error", stats_error_);
+    result.notes.push_back(stats_error_);  // logged once by the agent when it appears
+  }
   result.readings.push_back(
       {std::string(kUpName), std::string(kUpHelp), {}, up ? 1.0 : 0.0, false});
   // The last INFO's numbers, while the connection they came from works: after a failure
@@ -184,8 +191,21 @@ void RedisProbe::ask_sentinel(std::size_t index) {
     return sentinel_failed("connect_failed", *error);
   }
   const auto& target = std::get<config::HostPort>(parsed);
+  if (is_ip_literal(target.host)) return connect_sentinel(target.host, target.port);
+  const int port = target.port;
+  resolver_.resolve(target.host, [this, port](std::vector<std::string> ips, std::string error) {
+    if (!error.empty()) {
+      return sentinel_failed("refused", fmt::format("connect sentinel {}: could not resolve the "
+                                                    "host name: {}",
+                                                    sentinel_address_, error));
+    }
+    connect_sentinel(ips.front(), port);
+  });
+}
+
+void RedisProbe::connect_sentinel(const std::string& ip, int port) {
   std::string error;
-  if (!sentinel_.connect_tcp(loop_, target.host, target.port,
+  if (!sentinel_.connect_tcp(loop_, ip, port,
                              {&RedisProbe::on_connect, &RedisProbe::on_disconnect, this}, error)) {
     return sentinel_failed(std::string(classify_redis_error(error, true)),
                            "connect sentinel " + sentinel_address_ + ": " + lower_first(error));
@@ -236,6 +256,28 @@ void RedisProbe::on_sentinel_reply(redisReply* reply) {
 void RedisProbe::connect_server() {
   drop_server();
   reused_ = false;
+  if (!config_.unix_socket.empty()) return open_server("", 0);
+  auto parsed = config::parse_host_port(address_);
+  if (auto* invalid = std::get_if<std::string>(&parsed)) return fail("connect_failed", *invalid);
+  const auto& target = std::get<config::HostPort>(parsed);
+  server_port_ = target.port;
+  server_ip_index_ = 0;
+  if (is_ip_literal(target.host)) {
+    server_ips_ = {target.host};
+    return open_server(target.host, target.port);
+  }
+  resolver_.resolve(target.host, [this](std::vector<std::string> ips, std::string error) {
+    if (!error.empty()) {
+      // Classified like a refused connect: there is nothing to connect to.
+      return fail("refused",
+                  fmt::format("connect {}: could not resolve the host name: {}", address_, error));
+    }
+    server_ips_ = std::move(ips);
+    open_server(server_ips_.front(), server_port_);
+  });
+}
+
+void RedisProbe::open_server(const std::string& ip, int port) {
   // The password is read at each connect, so a rotated secret is picked up; it is read
   // before connecting so a missing file costs the server nothing.
   std::string password;
@@ -250,13 +292,7 @@ void RedisProbe::connect_server() {
   if (!config_.unix_socket.empty()) {
     connected = server_.connect_unix(loop_, config_.unix_socket, callbacks, error);
   } else {
-    auto parsed = config::parse_host_port(address_);
-    if (auto* invalid = std::get_if<std::string>(&parsed)) {
-      wipe(password);
-      return fail("connect_failed", *invalid);
-    }
-    const auto& target = std::get<config::HostPort>(parsed);
-    connected = server_.connect_tcp(loop_, target.host, target.port, callbacks, error);
+    connected = server_.connect_tcp(loop_, ip, port, callbacks, error);
   }
   if (!connected) {
     wipe(password);
@@ -353,6 +389,12 @@ void RedisProbe::on_connect(const redisAsyncContext* context, int status) {
   }
   if (context == self->server_.get()) {
     self->server_.forget();
+    if (config_uses_tcp(self->config_) && self->server_ip_index_ + 1 < self->server_ips_.size()) {
+      // The name's next address (localhost's ::1 refused, 127.0.0.1 next): a new context;
+      // hiredis frees this one when we return.
+      ++self->server_ip_index_;
+      return self->open_server(self->server_ips_[self->server_ip_index_], self->server_port_);
+    }
     self->fail(reason, "connect " + self->address_ + ": " + message);
   }
 }
@@ -507,6 +549,7 @@ void RedisProbe::pass() {
 }
 
 void RedisProbe::drop_server() {
+  resolver_.abandon();
   server_.reset();
   wipe(secret_);
   role_.clear();

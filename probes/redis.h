@@ -25,8 +25,10 @@
 // connect_failed. The password is read at each connect, sent, and wiped; it is never part
 // of an error, a detail or a log line.
 //
-// Limits: hiredis 0.14 resolves a host *name* with a blocking getaddrinfo inside
-// redisAsyncConnect; use an IP address where the resolver can be slow. No TLS in hiredis 0.14.
+// hiredis 0.14 would resolve a host *name* with a blocking getaddrinfo inside
+// redisAsyncConnect, so names (of the server and of each sentinel) are resolved first on
+// libuv's thread pool; a server's addresses are tried in order until one connects (a
+// sentinel's first address is used). Limit: no TLS in hiredis 0.14.
 
 #include <uv.h>
 
@@ -37,6 +39,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "probes/host_resolver.h"
 #include "probes/probe.h"
 #include "probes/redis_uv_adapter.h"
 
@@ -73,7 +76,11 @@ class RedisProbe final : public Probe {
   enum class Step { idle, auth, select, setname, ping, role, info, maxclients };
 
   void ask_sentinel(std::size_t index);
+  void connect_sentinel(const std::string& ip, int port);
   void connect_server();
+  // connect_server's second half, with the server's host resolved to `ip` (empty for a
+  // Unix socket).
+  void open_server(const std::string& ip, int port);
   void send(Step step, std::vector<std::string> args);
   void next_after(Step step);
   void on_reply(Step step, redisReply* reply);
@@ -96,9 +103,13 @@ class RedisProbe final : public Probe {
   config::RedisProbeConfig config_;
   RedisBackoff backoff_config_;
 
+  HostResolver resolver_;
   redis_uv::AsyncConnection server_;
-  redis_uv::AsyncConnection sentinel_;  // only while asking one
-  std::string address_;                 // what server_ is (or was last) connected to
+  redis_uv::AsyncConnection sentinel_;   // only while asking one
+  std::string address_;                  // what server_ is (or was last) connected to
+  std::vector<std::string> server_ips_;  // address_ resolved, tried in order
+  std::size_t server_ip_index_ = 0;
+  int server_port_ = 0;
   std::string sentinel_address_;
   std::size_t sentinel_index_ = 0;
   int sentinel_rounds_ = 0;  // this check's rounds of asking the sentinels

@@ -171,6 +171,31 @@ TEST_F(RedisProbeIT, PassingServerIsReadyOnOnePersistentConnectionWithMetrics) {
   expect_clean_shutdown();
 }
 
+// Names are resolved off the loop (hiredis would block on them), and every address of the
+// name is tried in order (localhost may list ::1, where the test server does not listen).
+TEST_F(RedisProbeIT, HostNameIsResolvedOffTheLoop) {
+  auto redis = start_redis();
+  ASSERT_TRUE(redis);
+  ASSERT_NO_FATAL_FAILURE(
+      start_sidecar({{.target = "address: 127.0.0.1:" + std::to_string(redis->port())},
+                     {.target = "address: covet-no-such-host.invalid:6379",
+                      .interval = "3s",
+                      .timeout = "3s",
+                      .name = "nowhere"}}));
+  ASSERT_TRUE(eventually([&] { return contains(get("/health"), "could not resolve"); }, 15s))
+      << get("/health");
+  const std::string health = get("/health");
+  EXPECT_TRUE(contains(health, "covet-no-such-host.invalid:6379")) << health;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return contains(get("/health"), "\"cache\":{\"type\":\"redis\",\"status\":\"passing\"");
+      },
+      10s))
+      << get("/health");
+  EXPECT_TRUE(contains(health, "\"reason\":\"refused\"")) << health;
+  EXPECT_EQ(status("/health/live"), 200);
+}
+
 TEST_F(RedisProbeIT, KilledServerIsRefusedAndRestartedServerRecovers) {
   auto redis = start_redis();
   ASSERT_TRUE(redis);
@@ -367,6 +392,7 @@ TEST_F(RedisProbeIT, InfoDeniedCostsTheMetricsNotTheCheck) {
   const std::string metrics = get("/metrics");
   EXPECT_TRUE(contains(metrics, "redis_up{probe=\"cache\"} 1\n")) << metrics;
   EXPECT_FALSE(contains(metrics, "redis_connected_clients{")) << metrics;
+  EXPECT_TRUE(contains(sidecar_->logs(), "probe metrics degraded")) << sidecar_->logs();
   expect_clean_shutdown();
 }
 
