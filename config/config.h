@@ -129,6 +129,8 @@ struct RedisProbeConfig {
   std::vector<std::string> sentinels;  // host:port of each sentinel, asked in turn
   std::string master_name;             // the master's name in the sentinels' config
   Duration stats_interval{30000};      // INFO metrics at most this often; 0: never
+  Duration reconnect_backoff{1000};    // as for postgres
+  Duration reconnect_backoff_max{30000};
 
   bool operator==(const RedisProbeConfig&) const = default;
 };

@@ -87,6 +87,8 @@ void write_redis(const RedisProbeConfig& redis, YamlWriter& out) {
   out.plain("db", std::to_string(redis.db));
   out.plain("require_master", redis.require_master ? "true" : "false");
   out.plain("stats_interval", format_duration(redis.stats_interval));
+  out.plain("reconnect_backoff", format_duration(redis.reconnect_backoff));
+  out.plain("reconnect_backoff_max", format_duration(redis.reconnect_backoff_max));
 }
 
 void write_probe(const ProbeConfig& probe, YamlWriter& out) {

@@ -36,9 +36,17 @@ constexpr std::array<std::string_view, 7> kPostgresKeys{"dsn",
 constexpr std::array<std::string_view, 6> kHttpKeys{"url",           "method",  "expected_status",
                                                     "body_contains", "headers", "tls_verify"};
 constexpr std::array<std::string_view, 1> kTcpKeys{"address"};
-constexpr std::array<std::string_view, 9> kRedisKeys{
-    "address",        "unix_socket", "username",    "password_file", "db",
-    "require_master", "sentinels",   "master_name", "stats_interval"};
+constexpr std::array<std::string_view, 11> kRedisKeys{"address",
+                                                      "unix_socket",
+                                                      "username",
+                                                      "password_file",
+                                                      "db",
+                                                      "require_master",
+                                                      "sentinels",
+                                                      "master_name",
+                                                      "stats_interval",
+                                                      "reconnect_backoff",
+                                                      "reconnect_backoff_max"};
 
 // Probe types of the product's design that this version does not build yet.
 constexpr std::array<std::string_view, 2> kNotInThisVersion{"tls", "process"};
@@ -115,6 +123,35 @@ void read_memory(const MappingReader& mapping, ValueReader& reader, ProbeConfig&
   probe.settings = std::move(memory);
 }
 
+// `stats_interval` of the probes that read metrics from their server: 0s turns them off;
+// below a second they would be a per-scrape load again.
+void read_stats_interval(const MappingReader& mapping, ValueReader& reader, Duration& target) {
+  read_key(mapping, "stats_interval", target, [&](const Field& f) {
+    std::optional<Duration> value = reader.duration(f, Duration{0});
+    if (value && value->count() != 0 && *value < Duration{1000}) {
+      reader.report(f, "must be 0s (off) or at least 1s, got " + format_duration(*value));
+      return std::optional<Duration>{};
+    }
+    return value;
+  });
+}
+
+// `reconnect_backoff` and `reconnect_backoff_max` of the probes that keep a connection.
+void read_reconnect_backoff(const MappingReader& mapping, ValueReader& reader, Duration& initial,
+                            Duration& max) {
+  const Duration default_initial = initial;
+  const Duration default_max = max;
+  const auto duration = [&](const Field& f) { return reader.duration(f, kMinInterval); };
+  const KeyRead initial_read = read_key(mapping, "reconnect_backoff", initial, duration);
+  const KeyRead max_read = read_key(mapping, "reconnect_backoff_max", max, duration);
+  if (initial_read.ok && max_read.ok && initial > max) {
+    report_out_of_order(
+        {mapping.path_of("reconnect_backoff"), initial_read.at, format_duration(default_initial)},
+        {mapping.path_of("reconnect_backoff_max"), max_read.at, format_duration(default_max)},
+        reader);
+  }
+}
+
 void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
   PostgresProbeConfig postgres;
   const auto text = [&](const Field& f) -> std::optional<std::string> {
@@ -141,28 +178,9 @@ void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfi
   read_key(mapping, "query", postgres.query, text);
   read_key(mapping, "require_primary", postgres.require_primary,
            [&](const Field& f) { return reader.boolean(f); });
-  // 0s turns the database metrics off; below a second they would be a per-scrape load again.
-  read_key(mapping, "stats_interval", postgres.stats_interval, [&](const Field& f) {
-    std::optional<Duration> value = reader.duration(f, Duration{0});
-    if (value && value->count() != 0 && *value < Duration{1000}) {
-      reader.report(f, "must be 0s (off) or at least 1s, got " + format_duration(*value));
-      return std::optional<Duration>{};
-    }
-    return value;
-  });
-  const KeyRead initial =
-      read_key(mapping, "reconnect_backoff", postgres.reconnect_backoff,
-               [&](const Field& f) { return reader.duration(f, kMinInterval); });
-  const KeyRead max = read_key(mapping, "reconnect_backoff_max", postgres.reconnect_backoff_max,
-                               [&](const Field& f) { return reader.duration(f, kMinInterval); });
-  if (initial.ok && max.ok && postgres.reconnect_backoff > postgres.reconnect_backoff_max) {
-    const PostgresProbeConfig defaults;
-    report_out_of_order({mapping.path_of("reconnect_backoff"), initial.at,
-                         format_duration(defaults.reconnect_backoff)},
-                        {mapping.path_of("reconnect_backoff_max"), max.at,
-                         format_duration(defaults.reconnect_backoff_max)},
-                        reader);
-  }
+  read_stats_interval(mapping, reader, postgres.stats_interval);
+  read_reconnect_backoff(mapping, reader, postgres.reconnect_backoff,
+                         postgres.reconnect_backoff_max);
   probe.settings = std::move(postgres);
 }
 
@@ -394,8 +412,8 @@ void read_redis(const MappingReader& mapping, ValueReader& reader, ProbeConfig& 
   });
   read_key(mapping, "require_master", redis.require_master,
            [&](const Field& f) { return reader.boolean(f); });
-  read_key(mapping, "stats_interval", redis.stats_interval,
-           [&](const Field& f) { return reader.duration(f, Duration{0}); });
+  read_stats_interval(mapping, reader, redis.stats_interval);
+  read_reconnect_backoff(mapping, reader, redis.reconnect_backoff, redis.reconnect_backoff_max);
 
   // Where the server is: exactly one way. A second one is reported where it is written.
   const int targets = (address.at ? 1 : 0) + (unix_socket.at ? 1 : 0) + (sentinels.at ? 1 : 0);

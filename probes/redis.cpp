@@ -110,8 +110,8 @@ namespace {
 bool config_uses_tcp(const config::RedisProbeConfig& config) { return config.unix_socket.empty(); }
 }  // namespace
 
-RedisProbe::RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config, RedisBackoff backoff)
-    : loop_(loop), config_(std::move(config)), backoff_config_(backoff), resolver_(loop) {
+RedisProbe::RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config)
+    : loop_(loop), config_(std::move(config)), resolver_(loop) {
   if (!config_.unix_socket.empty()) {
     address_ = config_.unix_socket;
   } else if (!config_.address.empty()) {
@@ -605,8 +605,8 @@ std::vector<Reading> RedisProbe::timeout_readings() const {
 }
 
 void RedisProbe::back_off(const std::string& reason, const std::string& error) {
-  backoff_ =
-      backoff_.count() == 0 ? backoff_config_.initial : std::min(backoff_ * 2, backoff_config_.max);
+  backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
+                                   : std::min(backoff_ * 2, config_.reconnect_backoff_max);
   retry_at_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(backoff_.count());
   last_reason_ = reason;
   last_error_ = error;

@@ -16,10 +16,10 @@
 // master's demotion (a sentinel reconfigures it when it next polls it with INFO, up to about
 // 10 s later) the old master still says "master", and the probe stays with it until then.
 //
-// When a connect fails, the next connect waits out an exponential backoff (1 s doubling to
-// 30 s, reset by a passing check); meanwhile a check fails at once with the last reason.
-// cancel() (the scheduler's timeout, or shutdown) frees the connection at once, so a hung
-// server never accumulates our connections.
+// When a connect fails, the next connect waits out an exponential backoff (reconnect_backoff,
+// 1 s, doubling to reconnect_backoff_max, 30 s; reset by a passing check); meanwhile a check
+// fails at once with the last reason. cancel() (the scheduler's timeout, or shutdown) frees
+// the connection at once, so a hung server never accumulates our connections.
 //
 // Failure reasons: refused, timeout, auth_failed, loading, not_master, query_error,
 // connect_failed. The password is read at each connect, sent, and wiped; it is never part
@@ -52,15 +52,9 @@ namespace covet::probes {
 // depending on `connecting`. Pure.
 std::string_view classify_redis_error(std::string_view message, bool connecting);
 
-// Growth of the reconnect delay; injectable so tests need not wait 30 s.
-struct RedisBackoff {
-  std::chrono::milliseconds initial{1000};
-  std::chrono::milliseconds max{30000};
-};
-
 class RedisProbe final : public Probe {
  public:
-  RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config, RedisBackoff backoff = {});
+  RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config);
   // Frees the connections; their poll handles are closed, and freed once the loop runs.
   ~RedisProbe() override;
   RedisProbe(const RedisProbe&) = delete;
@@ -101,7 +95,6 @@ class RedisProbe final : public Probe {
 
   uv_loop_t* loop_;
   config::RedisProbeConfig config_;
-  RedisBackoff backoff_config_;
 
   HostResolver resolver_;
   redis_uv::AsyncConnection server_;

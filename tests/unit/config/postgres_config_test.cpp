@@ -50,7 +50,7 @@ TEST(PostgresConfig, ReconnectBackoffIsReadAndOrdered) {
   EXPECT_EQ(set.reconnect_backoff_max, Duration{5000});
   EXPECT_EQ(errors_of("probes:\n  - { name: db, type: postgres, dsn: \"dbname=a\", "
                       "reconnect_backoff: 1m }\n"),
-            std::vector<std::string>{"config.yaml:2:66: probes[0].reconnect_backoff: must not "
+            std::vector<std::string>{"config.yaml:2:69: probes[0].reconnect_backoff: must not "
                                      "exceed probes[0].reconnect_backoff_max (30s by default)"});
 }
 

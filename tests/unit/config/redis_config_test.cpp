@@ -62,6 +62,8 @@ TEST(RedisConfig, EveryKey) {
   EXPECT_EQ(redis.db, 3);
   EXPECT_TRUE(redis.require_master);
   EXPECT_EQ(redis.stats_interval, Duration{0});
+  EXPECT_EQ(redis.reconnect_backoff, Duration{1000});
+  EXPECT_EQ(redis.reconnect_backoff_max, Duration{30000});
 }
 
 TEST(RedisConfig, Sentinels) {

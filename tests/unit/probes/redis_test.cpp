@@ -129,8 +129,10 @@ TEST_F(RedisProbeLoop, RefusedConnectIsReportedOnceThenBacksOff) {
 
 TEST_F(RedisProbeLoop, BackoffDoublesUpToItsCap) {
   LoopbackSocket closed_port(false);
-  RedisProbe probe(&loop_, config_for_port(closed_port.port()),
-                   RedisBackoff{std::chrono::milliseconds(10), std::chrono::milliseconds(40)});
+  config::RedisProbeConfig config = config_for_port(closed_port.port());
+  config.reconnect_backoff = std::chrono::milliseconds(10);
+  config.reconnect_backoff_max = std::chrono::milliseconds(40);
+  RedisProbe probe(&loop_, config);
   std::vector<std::string> errors;
   for (int i = 0; i < 4; ++i) {
     probe.start([&](ProbeResult r) { errors.push_back(r.error); });
