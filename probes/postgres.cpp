@@ -593,6 +593,10 @@ void PostgresProbe::cancel() {
   back_off("timeout", "check " + server_ + ": no answer within the timeout");
 }
 
+std::vector<Reading> PostgresProbe::timeout_readings() const {
+  return {{std::string(kUp.name), std::string(kUp.help), {}, 0, false}};
+}
+
 void PostgresProbe::back_off(const std::string& reason, const std::string& error) {
   backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
                                    : std::min(backoff_ * 2, config_.reconnect_backoff_max);

@@ -60,6 +60,7 @@ class PostgresProbe final : public Probe {
 
   void start(Completion done) override;
   void cancel() override;
+  std::vector<Reading> timeout_readings() const override;
 
  private:
   enum class Phase { idle, resolving, connecting, querying, stats };

@@ -192,6 +192,8 @@ TEST_F(PostgresProbeIT, BlackHoleTimesOutAndEndpointsKeepAnswering) {
   const bool failed =
       eventually([&] { return contains(get("/metrics"), failures_metric("timeout")); }, 10s);
   ASSERT_TRUE(failed) << get("/metrics") << sidecar_->logs();
+  // Down, not absent: a hung server is what pg_up 0 is for.
+  EXPECT_TRUE(contains(get("/metrics"), "pg_up{probe=\"db\"} 0\n")) << get("/metrics");
   std::cout << "[ reaction ] first timeout reported " << seconds_since(started_)
             << " s after start (timeout 500ms)\n";
   // After failure_threshold results; the scheduler's message, or the probe's while it
