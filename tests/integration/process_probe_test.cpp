@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -184,6 +185,15 @@ TEST_F(ProcessProbeIT, CmdlineFindsTheChildAndReportsItsResources) {
   std::ofstream(path) << get("/metrics");
   const CommandResult check = run_shell("promtool check metrics < " + path + " 2>&1");
   EXPECT_EQ(check.exit_code, 0) << check.out;
+
+  // A clean exit, with checks on the thread pool until the end: under the sanitizer build a
+  // leaked job or a use after free shows up here.
+  sidecar->signal(SIGTERM);
+  const std::optional<int> code = sidecar->wait_exit(10s);
+  ASSERT_TRUE(code.has_value()) << sidecar->logs();
+  EXPECT_EQ(*code, 0) << sidecar->logs();
+  EXPECT_EQ(sidecar->logs().find("Sanitizer"), std::string::npos) << sidecar->logs();
+  EXPECT_EQ(sidecar->logs().find("runtime error"), std::string::npos) << sidecar->logs();
 }
 
 TEST_F(ProcessProbeIT, RestartIsCountedAndThePidChanges) {
