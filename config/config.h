@@ -135,6 +135,19 @@ struct RedisProbeConfig {
   bool operator==(const RedisProbeConfig&) const = default;
 };
 
+// Selects the app's process by exactly one of pid_file, cmdline or cgroup (the loader
+// rejects none or several); the others stay empty.
+struct ProcessProbeConfig {
+  std::string pid_file;         // absolute path of a file holding the PID
+  std::string cmdline;          // ECMAScript regex searched in the command line (NULs as spaces)
+  std::string cgroup;           // "/system.slice/app.service": processes in it or in cgroups below
+  double fd_warn_percent = 80;  // open fds against the soft RLIMIT_NOFILE
+  double fd_fail_percent = 95;
+  std::string proc_root = "/proc";  // injectable for tests
+
+  bool operator==(const ProcessProbeConfig&) const = default;
+};
+
 struct ProbeConfig {
   std::string name;
   std::string type;  // "disk", "memory"; the variant below holds the type's own keys
@@ -144,7 +157,7 @@ struct ProbeConfig {
   std::uint32_t success_threshold = 1;
   unsigned roles = kDefaultRoles;
   std::variant<DiskProbeConfig, MemoryProbeConfig, PostgresProbeConfig, HttpProbeConfig,
-               TcpProbeConfig, RedisProbeConfig>
+               TcpProbeConfig, RedisProbeConfig, ProcessProbeConfig>
       settings;
 
   bool operator==(const ProbeConfig&) const = default;

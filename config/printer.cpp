@@ -91,6 +91,16 @@ void write_redis(const RedisProbeConfig& redis, YamlWriter& out) {
   out.plain("reconnect_backoff_max", format_duration(redis.reconnect_backoff_max));
 }
 
+void write_process(const ProcessProbeConfig& process, YamlWriter& out) {
+  // Only the selector in use: an empty one would not load back (exactly one is allowed).
+  if (!process.pid_file.empty()) out.string("pid_file", process.pid_file);
+  if (!process.cmdline.empty()) out.string("cmdline", process.cmdline);
+  if (!process.cgroup.empty()) out.string("cgroup", process.cgroup);
+  out.plain("fd_warn_percent", format_number(process.fd_warn_percent));
+  out.plain("fd_fail_percent", format_number(process.fd_fail_percent));
+  out.string("proc_root", process.proc_root);
+}
+
 void write_probe(const ProbeConfig& probe, YamlWriter& out) {
   out.begin_item();
   out.string("name", probe.name);
@@ -119,6 +129,8 @@ void write_probe(const ProbeConfig& probe, YamlWriter& out) {
           write_postgres(settings, out);
         } else if constexpr (std::is_same_v<Settings, RedisProbeConfig>) {
           write_redis(settings, out);
+        } else if constexpr (std::is_same_v<Settings, ProcessProbeConfig>) {
+          write_process(settings, out);
         } else {
           static_assert(std::is_same_v<Settings, MemoryProbeConfig>, "a probe type is not printed");
           write_memory(settings, out);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <regex>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -47,9 +48,11 @@ constexpr std::array<std::string_view, 11> kRedisKeys{"address",
                                                       "stats_interval",
                                                       "reconnect_backoff",
                                                       "reconnect_backoff_max"};
+constexpr std::array<std::string_view, 6> kProcessKeys{
+    "pid_file", "cmdline", "cgroup", "fd_warn_percent", "fd_fail_percent", "proc_root"};
 
 // Probe types of the product's design that this version does not build yet.
-constexpr std::array<std::string_view, 2> kNotInThisVersion{"tls", "process"};
+constexpr std::array<std::string_view, 1> kNotInThisVersion{"tls"};
 
 // The scheduler cannot usefully run a probe more often than this; a smaller interval is
 // almost always a unit mistake ("100" meant as seconds).
@@ -445,18 +448,100 @@ void read_redis(const MappingReader& mapping, ValueReader& reader, ProbeConfig& 
   probe.settings = std::move(redis);
 }
 
+// `cmdline` is matched with std::regex, so it is compiled here once to report a bad pattern
+// with its position instead of failing every check.
+std::optional<std::string> read_cmdline_pattern(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> pattern = reader.scalar(field, "a regular expression");
+  if (!pattern) return std::nullopt;
+  if (pattern->value.empty()) {
+    reader.report(field, "expected a non-empty regular expression (it would match every process)");
+    return std::nullopt;
+  }
+  try {
+    std::regex compiled(pattern->value, std::regex::ECMAScript);
+  } catch (const std::regex_error& error) {
+    reader.report(
+        field, "invalid regular expression " + pattern->shown + ": " + std::string(error.what()));
+    return std::nullopt;
+  }
+  return pattern->value;
+}
+
+std::optional<std::string> read_cgroup_path(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> path = reader.scalar(field, "a cgroup path");
+  if (!path) return std::nullopt;
+  if (!path->value.starts_with('/')) {
+    reader.report(field,
+                  "expected a cgroup path starting with '/' (as in /proc/PID/cgroup, e.g. "
+                  "/system.slice/app.service), got " +
+                      path->shown);
+    return std::nullopt;
+  }
+  return path->value;
+}
+
+void read_process(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
+  ProcessProbeConfig process;
+  // Exactly one selector. Each present one is read (and its errors reported) even when
+  // there are several, so one run shows every problem. The regex selector is `cmdline`, not
+  // `name`: every probe's `name` is its own name.
+  constexpr std::array<std::string_view, 3> kSelectors{"pid_file", "cmdline", "cgroup"};
+  std::optional<Field> first;
+  for (std::string_view selector : kSelectors) {
+    const std::optional<Field> field = mapping.find(selector);
+    if (!field) continue;
+    if (!first || field->key_at < first->key_at) first = field;
+  }
+  for (std::string_view selector : kSelectors) {
+    const std::optional<Field> field = mapping.find(selector);
+    if (!field || !first || field->path == first->path) continue;
+    reader.report(field->key_at, field->path,
+                  "only one of pid_file, cmdline or cgroup may be set (" +
+                      first->path.substr(first->path.rfind('.') + 1) + " is set at line " +
+                      std::to_string(first->key_at.line) + ")");
+  }
+  if (!first) {
+    reader.report(type_position(mapping), mapping.path(),
+                  "missing a process selector: set exactly one of pid_file (a file holding the "
+                  "PID), cmdline (a regex matched against the command line) or cgroup");
+  }
+  read_key(mapping, "pid_file", process.pid_file,
+           [&](const Field& f) { return reader.absolute_path(f); });
+  read_key(mapping, "cmdline", process.cmdline,
+           [&](const Field& f) { return read_cmdline_pattern(f, reader); });
+  read_key(mapping, "cgroup", process.cgroup,
+           [&](const Field& f) { return read_cgroup_path(f, reader); });
+
+  // 0% open fds cannot be a threshold; 100% can (warn or fail only when none are left).
+  const auto percent = [&](const Field& f) { return reader.number(f, 0, 100, true); };
+  const KeyRead warn = read_key(mapping, "fd_warn_percent", process.fd_warn_percent, percent);
+  const KeyRead fail = read_key(mapping, "fd_fail_percent", process.fd_fail_percent, percent);
+  read_key(mapping, "proc_root", process.proc_root,
+           [&](const Field& f) { return reader.absolute_path(f); });
+
+  // Open fds rise through the warning level before the failure level.
+  const ProcessProbeConfig defaults;
+  if (warn.ok && fail.ok && process.fd_warn_percent > process.fd_fail_percent) {
+    report_out_of_order(ordered(mapping, "fd_warn_percent", warn, defaults.fd_warn_percent),
+                        ordered(mapping, "fd_fail_percent", fail, defaults.fd_fail_percent),
+                        reader);
+  }
+  probe.settings = std::move(process);
+}
+
 struct ProbeType {
   std::string_view name;
   std::span<const std::string_view> keys;  // its own, besides kCommonKeys
   void (*read)(const MappingReader&, ValueReader&, ProbeConfig&);
 };
-const std::array<ProbeType, 6> kProbeTypes{{
+const std::array<ProbeType, 7> kProbeTypes{{
     {"disk", kDiskKeys, read_disk},
     {"memory", kMemoryKeys, read_memory},
     {"http", kHttpKeys, read_http},
     {"tcp", kTcpKeys, read_tcp},
     {"postgres", kPostgresKeys, read_postgres},
     {"redis", kRedisKeys, read_redis},
+    {"process", kProcessKeys, read_process},
 }};
 
 // The probe's type, or nothing (reported) when it is missing or not one we run.
@@ -465,7 +550,8 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
   if (!field) {
     reader.report(
         item,
-        "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp)");
+        "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp, "
+        "process)");
     return nullptr;
   }
   const std::optional<Scalar> type = reader.scalar(*field, "a probe type");
@@ -481,7 +567,7 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
     }
   }
   reader.report(*field, "unknown probe type " + type->shown +
-                            " (supported: disk, memory, postgres, redis, http, tcp)");
+                            " (supported: disk, memory, postgres, redis, http, tcp, process)");
   return nullptr;
 }
 
