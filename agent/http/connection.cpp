@@ -72,7 +72,7 @@ int Connection::accept(uv_stream_t* listener) {
 void Connection::drain() {
   if (closing_) return;
   // Busy: pump() closes once the current request is answered and written.
-  if (writing_ || parser_.in_progress() || has_buffered_input()) return;
+  if (writing_ || awaiting_ || parser_.in_progress() || has_buffered_input()) return;
   close();
 }
 
@@ -80,6 +80,7 @@ void Connection::close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
+  *self_ = nullptr;
   uv_timer_stop(&timer_);
   // A pending write is cancelled: on_write runs with UV_ECANCELED before the close
   // callbacks, so in_flight_ stays valid for as long as libuv may read it.
@@ -108,7 +109,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     connection.stop_reading();
     // UV_EOF: the client is done sending. What it is owed is already produced; let a
     // pending write finish first. Anything else (ECONNRESET) ends the connection now.
-    if (nread == UV_EOF && connection.writing_) {
+    if (nread == UV_EOF && (connection.writing_ || connection.awaiting_)) {
       connection.last_response_queued_ = true;
       return;
     }
@@ -143,6 +144,13 @@ void Connection::on_timeout(uv_timer_t* timer) {
     connection.close();
     return;
   }
+  if (connection.awaiting_) {
+    // The handler did not answer within request_timeout: the client hears 503 now, and the
+    // reply, should it still come, is dropped.
+    connection.server_.log_.debug("http deferred reply timed out");
+    connection.deliver(connection.server_.shared_status_reply(503));
+    return;
+  }
   connection.timed_out_ = true;
   ++connection.server_.stats_.timeouts;
   const bool mid_request = connection.parser_.in_progress();
@@ -161,6 +169,11 @@ void Connection::on_timeout(uv_timer_t* timer) {
 }
 
 void Connection::pump() {
+  pumping_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{pumping_};
   while (!closing_) {
     answer_buffered_requests();
     if (output_.empty()) break;
@@ -173,7 +186,12 @@ void Connection::pump() {
       close();
       return;
     }
-    if (!has_buffered_input()) start_reading();
+    if (!has_buffered_input()) {
+      // Also while a deferred reply is awaited: a client that goes away is noticed.
+      start_reading();
+    } else {
+      stop_reading();  // unparsed bytes wait in the read buffer (behind a deferred reply)
+    }
     if (closing_) return;
   }
   update_timer();
@@ -181,7 +199,7 @@ void Connection::pump() {
 
 void Connection::answer_buffered_requests() {
   // closing_: a handler may have closed the server (and so this connection) meanwhile.
-  while (has_buffered_input() && !last_response_queued_ && !closing_ &&
+  while (has_buffered_input() && !last_response_queued_ && !closing_ && !awaiting_ &&
          output_.size() < kOutputBudgetBytes) {
     const std::string_view input(read_buffer_.get() + input_begin_, input_end_ - input_begin_);
     std::size_t consumed = 0;
@@ -217,6 +235,8 @@ void Connection::answer(const Request& request, const RouteInfo& route) {
     not_allowed.allow = std::string(route.allow);
     reply = PreparedResponse::make(not_allowed);
     response = reply.get();
+  } else if (route.deferred) {
+    return handle_later(request);
   } else {
     reply = handle(request);
     response = reply ? reply.get() : &server_.status_reply(500);
@@ -235,6 +255,37 @@ Reply Connection::handle(const Request& request) {
     server_.log_.error("http handler failed", {{"path", request.path}});
   }
   return nullptr;
+}
+
+void Connection::handle_later(const Request& request) {
+  awaiting_ = true;
+  awaiting_head_ = request.method == Method::head;
+  awaiting_close_ = !request.keep_alive || server_.draining_;
+  // The deadline for the reply; update_timer leaves it alone while awaiting.
+  start_timer(static_cast<std::uint64_t>(server_.limits_.request_timeout.count()));
+  std::weak_ptr<Connection*> weak = self_;
+  try {
+    server_.router_.handle_later(request, [weak](Reply reply) {
+      const std::shared_ptr<Connection*> alive = weak.lock();
+      if (alive && *alive != nullptr) (*alive)->deliver(std::move(reply));
+    });
+  } catch (const std::exception& e) {
+    server_.log_.error("http handler failed", {{"path", request.path}, {"error", e.what()}});
+    deliver(nullptr);
+  } catch (...) {
+    server_.log_.error("http handler failed", {{"path", request.path}});
+    deliver(nullptr);
+  }
+}
+
+void Connection::deliver(Reply reply) {
+  if (!awaiting_ || closing_) return;  // answered already (a timeout's 503), or gone
+  awaiting_ = false;
+  const PreparedResponse& response = reply ? *reply : server_.status_reply(500);
+  append_response(response, awaiting_head_, awaiting_close_ || server_.draining_);
+  restart_idle_timer_ = true;
+  // Inside pump() (a handler that answered at once) the loop there goes on by itself.
+  if (!pumping_) pump();
 }
 
 void Connection::refuse_request() {
@@ -295,6 +346,7 @@ bool Connection::write_output() {
 // which more bytes do not extend: a client trickling a request is cut at that deadline.
 void Connection::update_timer() {
   if (timed_out_) return;  // the timer holds the deadline for delivering the 408
+  if (awaiting_) return;   // the timer holds the deadline for the deferred reply
   if (parser_.in_progress()) {
     if (timing_request_) return;
     timing_request_ = true;

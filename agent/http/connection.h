@@ -57,6 +57,9 @@ class Connection {
   void answer(const Request& request, const RouteInfo& route);
   void refuse_request();  // the parser found an error: answer it and close
   Reply handle(const Request& request);
+  // Hands the request to Router::handle_later; deliver() takes the reply when it comes.
+  void handle_later(const Request& request);
+  void deliver(Reply reply);
   void append_response(const PreparedResponse& response, bool head_only, bool close);
   // True when output_ went out synchronously; false when a uv_write is pending or the
   // write failed (then the connection is closing).
@@ -91,6 +94,14 @@ class Connection {
   bool timing_request_ = false;        // the timer holds the current request's deadline
   bool restart_idle_timer_ = true;     // something happened that restarts the idle clock
   bool timed_out_ = false;
+  // A deferred reply is awaited (Router::handle_later): nothing else is answered meanwhile.
+  bool awaiting_ = false;
+  bool awaiting_head_ = false;   // the awaited request was a HEAD
+  bool awaiting_close_ = false;  // ... and the connection closes after its response
+  bool pumping_ = false;         // inside pump(): deliver() must not re-enter it
+  // What a pending Respond holds on to: cleared by close(), so a reply that comes after
+  // the connection is gone (and perhaps freed) goes nowhere.
+  std::shared_ptr<Connection*> self_ = std::make_shared<Connection*>(this);
 };
 
 }  // namespace detail

@@ -29,6 +29,7 @@ struct RouteInfo {
   unsigned methods = 0;         // method_bit(...) set; HEAD is implied by GET
   std::string_view allow;       // "GET, HEAD", the Allow header of a 405
   std::size_t max_body = 4096;  // body bytes accepted; more → 413 (unknown paths too)
+  bool deferred = false;        // answered through Router::handle_later
 };
 using RouteLookup = std::function<RouteInfo(std::string_view path)>;
 

@@ -16,7 +16,7 @@ namespace covet::http {
 namespace {
 
 // The statuses the server answers by itself, each with a short text body.
-constexpr int kServerStatuses[] = {400, 404, 408, 413, 431, 500, 505};
+constexpr int kServerStatuses[] = {400, 404, 408, 413, 431, 500, 503, 505};
 
 // "listen 0.0.0.0:8099: address already in use"
 std::string uv_error(std::string_view operation, int code) {
@@ -196,14 +196,18 @@ void Server::maybe_finish() {
 }
 
 const PreparedResponse& Server::status_reply(int status) const {
+  return *shared_status_reply(status);
+}
+
+Reply Server::shared_status_reply(int status) const {
   for (const Reply& reply : status_replies_) {
-    if (reply->status == status) return *reply;
+    if (reply->status == status) return reply;
   }
   // Every status the server produces is in kServerStatuses; 500 is the safe fallback.
   for (const Reply& reply : status_replies_) {
-    if (reply->status == 500) return *reply;
+    if (reply->status == 500) return reply;
   }
-  return *status_replies_.front();
+  return status_replies_.front();
 }
 
 }  // namespace covet::http

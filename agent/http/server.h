@@ -36,6 +36,15 @@ class Router {
   // Called for a complete request whose method is in the route's Allow list. HEAD is
   // handled as GET; the server drops the body but keeps Content-Length.
   virtual Reply handle(const Request& request) = 0;
+
+  // For routes whose RouteInfo is `deferred` (a /metrics that waits for a scrape): the
+  // reply comes later. `respond` must be called once, on the loop thread, before
+  // handle_later returns or after; once the connection is gone it does nothing. Until then
+  // the connection answers nothing else (responses keep their order), and a reply that has
+  // not come within request_timeout is answered 503 by the server. The Request's views are
+  // valid only until handle_later returns. By default: handle(), at once.
+  using Respond = std::function<void(Reply)>;
+  virtual void handle_later(const Request& request, Respond respond) { respond(handle(request)); }
 };
 
 struct ServerLimits {
@@ -95,6 +104,7 @@ class Server {
   void close_listener();
   // The server's own short text/plain answers (400, 404, 408, 413, 431, 500, 505).
   const PreparedResponse& status_reply(int status) const;
+  Reply shared_status_reply(int status) const;
 
   uv_loop_t* loop_;
   Router& router_;

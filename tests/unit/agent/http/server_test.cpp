@@ -64,6 +64,12 @@ class TestRouter : public Router {
       route.found = true;
       route.methods = method_bit(Method::get);
       route.allow = "GET, HEAD";
+    } else if (path == "/later" || path == "/now") {
+      // Deferred: /later is answered when the test says so, /now inside handle_later.
+      route.found = true;
+      route.methods = method_bit(Method::get);
+      route.allow = "GET, HEAD";
+      route.deferred = true;
     } else if (path == "/echo") {
       route.found = true;
       route.methods = method_bit(Method::post);
@@ -82,8 +88,21 @@ class TestRouter : public Router {
     return PreparedResponse::make(echo);
   }
 
+  void handle_later(const Request& request, Respond respond) override {
+    if (request.path == "/now") return respond(ok_);
+    waiting.push_back(std::move(respond));
+  }
+
+  // Answers the oldest waiting /later with "hello". Loop thread only.
+  void answer_one() {
+    Respond respond = std::move(waiting.front());
+    waiting.erase(waiting.begin());
+    respond(hello_);
+  }
+
   // Read from the test thread to know the server has seen a request's headers.
   mutable std::atomic<int> lookups{0};
+  std::vector<Respond> waiting;  // loop thread only
 
  private:
   Reply hello_;
@@ -277,6 +296,13 @@ class Client {
   }
 
   void shutdown_sending() { ::shutdown(fd_, SHUT_WR); }
+
+  // Closing after this sends a reset instead of a FIN: the client is gone, not just done
+  // sending.
+  void reset_on_close() {
+    linger option{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
+  }
 
   // True when something (data or EOF) is readable within `timeout`.
   bool readable_within(std::chrono::milliseconds timeout) {
@@ -598,6 +624,111 @@ TEST(ServerTest, CloseCutsOpenConnectionsAndRunsItsCallbackOnce) {
 }
 
 // No thread needed: both servers live on a loop the test runs itself.
+TEST(ServerTest, DeferredReplyIsSentWhenTheHandlerAnswers) {
+  ServerHarness harness(patient_limits());
+  Client client(harness.port());
+  ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: test\r\n\r\n"));
+  ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+  EXPECT_FALSE(client.readable_within(100ms)) << "answered before the handler did";
+  harness.on_loop([&] { harness.router().answer_one(); });
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "hello\n");
+  expect_common_headers(*response);
+  // The connection goes on as usual.
+  ASSERT_TRUE(client.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "ok\n");
+}
+
+TEST(ServerTest, PipelinedRequestsWaitBehindADeferredOne) {
+  ServerHarness harness(patient_limits());
+  Client client(harness.port());
+  ASSERT_TRUE(
+      client.send("GET /later HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /now HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "HEAD /later HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+  EXPECT_FALSE(client.readable_within(100ms)) << "a later request was answered first";
+  harness.on_loop([&] { harness.router().answer_one(); });
+  // /health and /now are answered right after; the HEAD waits for its own answer.
+  ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+  harness.on_loop([&] { harness.router().answer_one(); });
+  const auto first = client.read_response();
+  const auto second = client.read_response();
+  const auto third = client.read_response();
+  const auto fourth = client.read_response(true);
+  ASSERT_TRUE(first && second && third && fourth);
+  EXPECT_EQ(first->body, "hello\n");
+  EXPECT_EQ(second->body, "ok\n");
+  EXPECT_EQ(third->body, "ok\n");
+  EXPECT_EQ(fourth->status, 200);
+  EXPECT_EQ(fourth->header("content-length"), "6");
+}
+
+TEST(ServerTest, AnswerAfterTheClientLeftGoesNowhere) {
+  ServerHarness harness(patient_limits());
+  {
+    Client client(harness.port());
+    ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: test\r\n\r\n"));
+    ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+    // A FIN alone would be a half-close, after which the reply is still owed and sent.
+    client.reset_on_close();
+  }  // the client goes away while the reply is awaited
+  ASSERT_TRUE(harness.eventually([](Server& server) { return server.open_connections() == 0; }));
+  // The connection is gone (and freed): answering must touch nothing (ASan checks).
+  harness.on_loop([&] { harness.router().answer_one(); });
+  EXPECT_EQ(harness.stats().requests, 1u);
+}
+
+TEST(ServerTest, HalfClosedClientStillGetsItsDeferredReply) {
+  ServerHarness harness(patient_limits());
+  Client client(harness.port());
+  ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: test\r\n\r\n"));
+  client.shutdown_sending();  // done sending, still listening
+  ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+  harness.on_loop([&] { harness.router().answer_one(); });
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "hello\n");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+TEST(ServerTest, DeferredReplyThatNeverComesIs503AfterTheRequestTimeout) {
+  ServerLimits limits = patient_limits();
+  limits.request_timeout = 300ms;
+  ServerHarness harness(limits);
+  Client client(harness.port());
+  ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  // A late answer is dropped; the connection serves the next request.
+  harness.on_loop([&] { harness.router().answer_one(); });
+  ASSERT_TRUE(client.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n"));
+  const auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "ok\n");
+}
+
+TEST(ServerTest, DrainWaitsForADeferredReplyAndThenCloses) {
+  ServerHarness harness(patient_limits());
+  Client client(harness.port());
+  ASSERT_TRUE(client.send("GET /later HTTP/1.1\r\nHost: test\r\n\r\n"));
+  ASSERT_TRUE(harness.eventually([&](Server&) { return harness.router().waiting.size() == 1; }));
+  harness.on_loop([&] { harness.server().drain([] {}); });
+  EXPECT_FALSE(client.readable_within(100ms)) << "closed with a reply still owed";
+  harness.on_loop([&] { harness.router().answer_one(); });
+  const auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "hello\n");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
 TEST(ServerTest, ListenReportsOperationAndReason) {
   uv_loop_t loop;
   ASSERT_EQ(uv_loop_init(&loop), 0);
