@@ -3,7 +3,7 @@
 # prometheus-node-exporter, -postgres-exporter, -redis-exporter and -blackbox-exporter
 # (module http_2xx probing the example app). Both sides watch the same real PostgreSQL 15,
 # Redis and example app (scripts/lib/local-servers.sh); the sidecar runs with postgres,
-# redis (when the build has it: same check as the demo), http (the app), disk and memory
+# redis, http (the app), disk and memory
 # probes (scripts/lib/sidecar-config.sh).
 #
 #   bench/exporters.sh              (needs: scripts/install-deps.sh, a release build)
@@ -257,8 +257,6 @@ m_side_xact="$(med "${side_xact[@]}")"; m_exp_xact="$(med "${exp_xact[@]}")"
 m_side_rate="$(med "${side_rate[@]}")"; m_exp_rate="$(med "${exp_rate[@]}")"
 m_exp_seq="$(med "${exp_seq[@]}")"
 probes="postgres, redis, http (the app), disk, memory"
-[ "$SIDECAR_HAS_REDIS" = 1 ] ||
-  probes="postgres, http (the app), disk, memory (this build has no redis probe; redis_exporter still runs on the exporters' side)"
 
 cat <<REPORT
 ### $(date -u +%Y-%m-%d) — \`bench/exporters.sh\` (ROUNDS=$rounds DURATION=${duration}s SCRAPES=$scrapes SIDECAR_CPU_SCRAPES=$sidecar_cpu_scrapes CPU_SCRAPES=$cpu_scrapes)

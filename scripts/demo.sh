@@ -89,9 +89,6 @@ PostgreSQL:   $PG_DSN (password in $PG_PASSWORD_FILE)
 Redis:        127.0.0.1:$REDIS_PORT (password in $REDIS_PASSWORD_FILE)
 Logs:         $work/*.log, $work/pg/server.log, $work/redis/server.log
 TEXT
-if [ "${SIDECAR_HAS_REDIS:-1}" = 0 ]; then
-  echo "(the redis probe is left out: this build does not have it yet)"
-fi
 
 if [ -n "${DEMO_SECONDS:-}" ]; then
   echo "Stopping by itself in $DEMO_SECONDS s (DEMO_SECONDS), or on Ctrl-C."

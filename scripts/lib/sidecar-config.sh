@@ -1,16 +1,13 @@
-# shellcheck shell=bash disable=SC2034  # SIDECAR_HAS_REDIS is read by the scripts sourcing it
+# shellcheck shell=bash
 # Writes the sidecar config the demo and the exporter benchmark run with: probes for the
 # servers scripts/lib/local-servers.sh started (postgres, redis, the app over http) plus
 # disk and memory. Sourced, not run:
 #
 #   write_sidecar_config BINARY FILE LISTEN LOG_LEVEL
 #
-# The redis probe type is newer than some builds. The file is checked with
-# `BINARY --check-config`; when the binary answers that type "redis" is not supported, the
-# redis probe is left out with a notice (SIDECAR_HAS_REDIS=0), so the callers work with
-# builds from before and after it. Any other config error is fatal and printed.
+# The file is checked with `BINARY --check-config`; an error is fatal and printed.
 
-# listen log_level with_redis(0|1)
+# listen log_level
 sidecar_config_text() {
   cat <<YAML
 # Written by scripts/lib/sidecar-config.sh for the servers in this directory.
@@ -24,16 +21,10 @@ probes:
     dsn: $PG_DSN
     password_file: $PG_PASSWORD_FILE
     interval: 10s
-YAML
-  if [ "$3" = 1 ]; then
-    cat <<YAML
   - name: redis
     type: redis
     address: 127.0.0.1:$REDIS_PORT
     password_file: $REDIS_PASSWORD_FILE
-YAML
-  fi
-  cat <<YAML
   - name: app
     type: http
     url: http://127.0.0.1:$APP_PORT/health/live
@@ -45,15 +36,8 @@ YAML
 
 write_sidecar_config() {
   local binary="$1" file="$2" errors
-  sidecar_config_text "$3" "$4" 1 >"$file"
-  SIDECAR_HAS_REDIS=1
+  sidecar_config_text "$3" "$4" >"$file"
   if errors="$("$binary" --check-config "$file" 2>&1 >/dev/null)"; then return 0; fi
-  if grep -q 'probe type "redis" is not supported' <<<"$errors"; then
-    echo "note: this covet-sidecar build has no redis probe yet; running without it" >&2
-    SIDECAR_HAS_REDIS=0
-    sidecar_config_text "$3" "$4" 0 >"$file"
-    errors="$("$binary" --check-config "$file" 2>&1 >/dev/null)" && return 0
-  fi
   echo "sidecar config $file rejected:" >&2
   echo "$errors" >&2
   return 1
