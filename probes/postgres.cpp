@@ -134,7 +134,10 @@ std::string clean_libpq_message(std::string_view message) {
 }
 
 PostgresProbe::PostgresProbe(uv_loop_t* loop, config::PostgresProbeConfig config)
-    : loop_(loop), config_(std::move(config)), resolver_(loop) {
+    : loop_(loop),
+      config_(std::move(config)),
+      resolver_(loop),
+      backoff_(config_.reconnect_backoff, config_.reconnect_backoff_max) {
   char* parse_error = nullptr;
   std::unique_ptr<PQconninfoOption, decltype(&free_conninfo)> options(
       PQconninfoParse(config_.dsn.c_str(), &parse_error), &free_conninfo);
@@ -194,13 +197,9 @@ void PostgresProbe::start(Completion done) {
     return send_query();
   }
   const std::uint64_t now = uv_now(loop_);
-  if (now < retry_at_ms_) {
-    const double seconds = static_cast<double>(retry_at_ms_ - now) / 1000.0;
+  if (backoff_.waiting(now)) {
     ProbeResult result = base_result();
-    result.status = Status::failing;
-    result.reason = last_reason_;
-    result.detail.emplace_back("reason", last_reason_);
-    result.error = fmt::format("{}; reconnecting in {:.1f}s", last_error_, seconds);
+    backoff_.describe_wait(now, result);
     result.readings.push_back({std::string(kUp.name), std::string(kUp.help), {}, 0, false});
     return finish(std::move(result));
   }
@@ -421,8 +420,7 @@ void PostgresProbe::finish_check() {
   }
   // The connection works whatever the verdict: the next connect failure starts the
   // backoff from its beginning.
-  backoff_ = std::chrono::milliseconds{0};
-  retry_at_ms_ = 0;
+  backoff_.succeeded();
   checked_ = std::move(result);
   if (config_.stats_interval.count() > 0 && uv_now(loop_) >= stats_due_ms_) {
     stats_step_ = 0;
@@ -598,11 +596,7 @@ std::vector<Reading> PostgresProbe::timeout_readings() const {
 }
 
 void PostgresProbe::back_off(const std::string& reason, const std::string& error) {
-  backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
-                                   : std::min(backoff_ * 2, config_.reconnect_backoff_max);
-  retry_at_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(backoff_.count());
-  last_reason_ = reason;
-  last_error_ = error;
+  backoff_.failed(uv_now(loop_), reason, error);
 }
 
 }  // namespace covet::probes

@@ -34,6 +34,7 @@
 #include "probes/host_resolver.h"
 #include "probes/postgres_stats.h"
 #include "probes/probe.h"
+#include "probes/reconnect_backoff.h"
 
 namespace covet::probes {
 
@@ -129,10 +130,7 @@ class PostgresProbe final : public Probe {
   std::vector<std::string> stats_notes_;
   std::uint64_t stats_due_ms_ = 0;  // uv_now() from which the next read is due
 
-  std::chrono::milliseconds backoff_{0};  // 0: connect at the next check
-  std::uint64_t retry_at_ms_ = 0;         // uv_now() before which no connect is attempted
-  std::string last_reason_;
-  std::string last_error_;
+  ReconnectBackoff backoff_;
 
   // Shared with a cancel job on the pool: true while one runs.
   std::shared_ptr<bool> cancel_running_ = std::make_shared<bool>(false);

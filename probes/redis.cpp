@@ -111,7 +111,10 @@ bool config_uses_tcp(const config::RedisProbeConfig& config) { return config.uni
 }  // namespace
 
 RedisProbe::RedisProbe(uv_loop_t* loop, config::RedisProbeConfig config)
-    : loop_(loop), config_(std::move(config)), resolver_(loop) {
+    : loop_(loop),
+      config_(std::move(config)),
+      resolver_(loop),
+      backoff_(config_.reconnect_backoff, config_.reconnect_backoff_max) {
   if (!config_.unix_socket.empty()) {
     address_ = config_.unix_socket;
   } else if (!config_.address.empty()) {
@@ -159,13 +162,9 @@ void RedisProbe::start(Completion done) {
     return next_after(Step::setname);  // PING and what follows
   }
   const std::uint64_t now = uv_now(loop_);
-  if (now < retry_at_ms_) {
-    const double seconds = static_cast<double>(retry_at_ms_ - now) / 1000.0;
+  if (backoff_.waiting(now)) {
     ProbeResult result = base_result(false);
-    result.status = Status::failing;
-    result.reason = last_reason_;
-    result.detail.emplace_back("reason", last_reason_);
-    result.error = fmt::format("{}; reconnecting in {:.1f}s", last_error_, seconds);
+    backoff_.describe_wait(now, result);
     return finish(std::move(result));
   }
   reused_ = false;
@@ -543,8 +542,7 @@ void RedisProbe::not_master() {
 void RedisProbe::pass() {
   ProbeResult result = base_result(true);
   result.status = Status::passing;
-  backoff_ = std::chrono::milliseconds{0};
-  retry_at_ms_ = 0;
+  backoff_.succeeded();
   finish(std::move(result));
 }
 
@@ -605,11 +603,7 @@ std::vector<Reading> RedisProbe::timeout_readings() const {
 }
 
 void RedisProbe::back_off(const std::string& reason, const std::string& error) {
-  backoff_ = backoff_.count() == 0 ? config_.reconnect_backoff
-                                   : std::min(backoff_ * 2, config_.reconnect_backoff_max);
-  retry_at_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(backoff_.count());
-  last_reason_ = reason;
-  last_error_ = error;
+  backoff_.failed(uv_now(loop_), reason, error);
 }
 
 }  // namespace covet::probes

@@ -41,6 +41,7 @@
 #include "config/config.h"
 #include "probes/host_resolver.h"
 #include "probes/probe.h"
+#include "probes/reconnect_backoff.h"
 #include "probes/redis_uv_adapter.h"
 
 struct redisReply;
@@ -122,10 +123,7 @@ class RedisProbe final : public Probe {
   std::vector<Reading> stats_;       // the last INFO's readings, kept between runs
   std::string stats_error_;          // why INFO or CONFIG GET could not run, for detail
 
-  std::chrono::milliseconds backoff_{0};  // 0: connect at the next check
-  std::uint64_t retry_at_ms_ = 0;
-  std::string last_reason_;
-  std::string last_error_;
+  ReconnectBackoff backoff_;
 };
 
 }  // namespace covet::probes
