@@ -287,7 +287,7 @@ MainProcess describe(const ProcessSelector& selector, const ProcessStat& stat,
                             : 0;
   // status says the same in kB, and is what `ps` and people read; stat is the fallback.
   if (FileContents status_file = read_small_file(dir + "/status"); status_file.ok()) {
-    ProcessStatus status = parse_process_status(status_file.contents);
+    ProcPidStatus status = parse_proc_pid_status(status_file.contents);
     if (status.vm_rss_bytes) main.resident_bytes = *status.vm_rss_bytes;
     if (status.vm_size_bytes) main.virtual_bytes = *status.vm_size_bytes;
     if (status.threads) main.threads = *status.threads;

@@ -50,25 +50,6 @@ std::optional<ProcessStat> parse_process_stat(std::string_view text) {
 
 bool is_exited_state(char state) { return state == 'Z' || state == 'X' || state == 'x'; }
 
-ProcessStatus parse_process_status(std::string_view text) {
-  ProcessStatus status;
-  while (!text.empty()) {
-    std::string_view line = detail::next_line(text);
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
-    if (key == "VmRSS") {
-      status.vm_rss_bytes = detail::parse_kibibytes_value(value);
-    } else if (key == "VmSize") {
-      status.vm_size_bytes = detail::parse_kibibytes_value(value);
-    } else if (key == "Threads") {
-      status.threads = detail::parse_u64(detail::trim(value));
-    }
-  }
-  return status;
-}
-
 std::string cmdline_to_text(std::string_view raw) {
   while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
   std::string text(raw);

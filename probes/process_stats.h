@@ -36,15 +36,6 @@ std::optional<ProcessStat> parse_process_stat(std::string_view text);
 // threads left: for the probe it is not running, even though /proc/<pid> still exists.
 bool is_exited_state(char state);
 
-// ---- /proc/<pid>/status --------------------------------------------------------------
-
-struct ProcessStatus {
-  std::optional<std::uint64_t> vm_rss_bytes;   // VmRSS (absent for kernel threads, zombies)
-  std::optional<std::uint64_t> vm_size_bytes;  // VmSize
-  std::optional<std::uint64_t> threads;        // Threads
-};
-ProcessStatus parse_process_status(std::string_view text);
-
 // ---- /proc/<pid>/cmdline, /proc/<pid>/cgroup, pid files ------------------------------
 
 // The arguments as one line: NUL separators become spaces, the trailing NUL is dropped

@@ -384,6 +384,10 @@ ProcPidStatus parse_proc_pid_status(std::string_view text) {
       status.vm_rss_bytes = detail::parse_kibibytes_value(value);
     } else if (key == "RssAnon") {
       status.rss_anon_bytes = detail::parse_kibibytes_value(value);
+    } else if (key == "VmSize") {
+      status.vm_size_bytes = detail::parse_kibibytes_value(value);
+    } else if (key == "Threads") {
+      status.threads = detail::parse_u64(detail::trim(value));
     }
   }
   return status;

@@ -128,8 +128,10 @@ struct ProcPidStat {
 std::optional<ProcPidStat> parse_proc_pid_stat(std::string_view text);
 
 struct ProcPidStatus {
-  std::optional<std::uint64_t> vm_rss_bytes;    // VmRSS (absent for kernel threads)
+  std::optional<std::uint64_t> vm_rss_bytes;    // VmRSS (absent for kernel threads, zombies)
   std::optional<std::uint64_t> rss_anon_bytes;  // RssAnon (kernel >= 4.5)
+  std::optional<std::uint64_t> vm_size_bytes;   // VmSize
+  std::optional<std::uint64_t> threads;         // Threads
 };
 ProcPidStatus parse_proc_pid_status(std::string_view text);
 

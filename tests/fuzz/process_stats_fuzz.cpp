@@ -125,7 +125,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_cmdline(text);
   check_cgroup(text);
   check_pid_file(text);
-  (void)parse_process_status(text);
   (void)parse_proc_limits_max_open_files(text);
   (void)parse_proc_stat_boot_time(text);
   (void)is_exited_state(size > 0 ? text.front() : '?');

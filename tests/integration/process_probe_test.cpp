@@ -105,7 +105,7 @@ std::size_t count_fds(pid_t pid) {
 std::optional<std::uint64_t> vm_rss(pid_t pid) {
   probes::FileContents file = probes::read_small_file("/proc/" + std::to_string(pid) + "/status");
   if (!file.ok()) return std::nullopt;
-  return probes::parse_process_status(file.contents).vm_rss_bytes;
+  return probes::parse_proc_pid_status(file.contents).vm_rss_bytes;
 }
 
 class ProcessProbeIT : public ::testing::Test {

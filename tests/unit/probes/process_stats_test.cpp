@@ -80,28 +80,28 @@ TEST(ProcessStat, ExitedStates) {
 
 // ---- /proc/<pid>/status ----
 
-TEST(ProcessStatus, Fixture) {
-  ProcessStatus status = parse_process_status(fixture("proc-process/100/status"));
+TEST(ProcessStatusFile, Fixture) {
+  ProcPidStatus status = parse_proc_pid_status(fixture("proc-process/100/status"));
   EXPECT_EQ(status.vm_rss_bytes, 12000u * 1024);
   EXPECT_EQ(status.vm_size_bytes, 262144u * 1024);
   EXPECT_EQ(status.threads, 4u);
 }
 
-TEST(ProcessStatus, MissingAndMalformed) {
-  ProcessStatus none = parse_process_status("Name:\tkworker\nState:\tI (idle)\n");
+TEST(ProcessStatusFile, MissingAndMalformed) {
+  ProcPidStatus none = parse_proc_pid_status("Name:\tkworker\nState:\tI (idle)\n");
   EXPECT_FALSE(none.vm_rss_bytes);
   EXPECT_FALSE(none.vm_size_bytes);
   EXPECT_FALSE(none.threads);
-  ProcessStatus bad = parse_process_status("VmRSS:\tlots kB\nThreads:\t-1\nVmSize:\t1 MB\n");
+  ProcPidStatus bad = parse_proc_pid_status("VmRSS:\tlots kB\nThreads:\t-1\nVmSize:\t1 MB\n");
   EXPECT_FALSE(bad.vm_rss_bytes);
   EXPECT_FALSE(bad.threads);
   EXPECT_FALSE(bad.vm_size_bytes);
 }
 
-TEST(ProcessStatus, OwnProcess) {
+TEST(ProcessStatusFile, OwnProcess) {
   FileContents file = read_small_file("/proc/self/status");
   ASSERT_TRUE(file.ok());
-  ProcessStatus status = parse_process_status(file.contents);
+  ProcPidStatus status = parse_proc_pid_status(file.contents);
   ASSERT_TRUE(status.vm_rss_bytes);
   EXPECT_GT(*status.vm_rss_bytes, 0u);
   ASSERT_TRUE(status.threads);
