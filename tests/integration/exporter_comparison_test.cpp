@@ -18,6 +18,7 @@
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/redis_server.h"
 #include "tests/integration/sidecar_process.h"
+#include "tests/integration/waiting.h"
 
 namespace covet::testing {
 namespace {
@@ -25,15 +26,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using LabelSet = std::map<std::string, std::string>;
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
 
 // Every series of `name`, keyed by its labels without `drop` (the target's own label).
 std::map<LabelSet, double> series(const std::vector<Sample>& samples, const std::string& name,

@@ -18,6 +18,7 @@
 #include "tests/integration/postgres_server.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
+#include "tests/integration/waiting.h"
 
 namespace covet::testing {
 namespace {
@@ -51,19 +52,6 @@ probes:
                         probe.name, probe.dsn, probe.extra);
   }
   return yaml;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Committed transactions in database `postgres`, as the server counts them. Each call is

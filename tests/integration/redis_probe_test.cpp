@@ -15,6 +15,7 @@
 
 #include "tests/integration/redis_server.h"
 #include "tests/integration/sidecar_process.h"
+#include "tests/integration/waiting.h"
 
 namespace covet::testing {
 namespace {
@@ -51,28 +52,6 @@ probes:
 )";
   for (const ProbeOptions& probe : probes) out += probe_yaml(probe);
   return out;
-}
-
-void write_file(const std::string& path, const std::string& contents) {
-  std::ofstream(path) << contents;
-}
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Polls `condition` every 50 ms until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 std::string failures_metric(const std::string& reason, const std::string& probe = "cache") {
