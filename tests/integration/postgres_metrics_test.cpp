@@ -214,29 +214,30 @@ TEST_F(PostgresMetricsIT, ScrapesDoNotQueryTheDatabase) {
   ASSERT_TRUE(
       eventually([&] { return contains(get("/metrics"), "pg_stat_database_xact_commit"); }, 10s));
 
-  // Two windows of the same length: one without scrapes, one with 200 of them. Every
+  // Two windows of the same length, one without scrapes and one with up to 200 of them,
+  // both ending on the clock (a loaded machine scrapes fewer, never for longer). Every
   // transaction the probe runs is a check or a metrics read, driven by time alone.
+  constexpr auto kWindow = 10s;
   const double before_quiet = xact_commit(*primary_);
-  std::this_thread::sleep_for(10s);
+  std::this_thread::sleep_for(kWindow);
   const double before_scrapes = xact_commit(*primary_);
-  const auto window_start = Clock::now();
+  const auto window_end = Clock::now() + kWindow;
   int scraped = 0;
-  for (int i = 0; i < 200; ++i) {
-    const std::string body = get("/metrics");
-    if (contains(body, "pg_stat_database_xact_commit")) ++scraped;
-    std::this_thread::sleep_until(window_start + (i + 1) * 50ms);
+  while (Clock::now() < window_end) {
+    if (scraped < 200 && contains(get("/metrics"), "pg_stat_database_xact_commit")) ++scraped;
+    std::this_thread::sleep_until(std::min(window_end, Clock::now() + 45ms));
   }
   const double after_scrapes = xact_commit(*primary_);
   const double quiet = before_scrapes - before_quiet;
   const double scraping = after_scrapes - before_scrapes;
   std::cout << "[ queries ] xact_commit delta: " << quiet << " in 10 s without scrapes, "
             << scraping << " in 10 s with " << scraped << " scrapes\n";
-  EXPECT_EQ(scraped, 200);
+  EXPECT_GE(scraped, 150);
   EXPECT_GT(quiet, 0) << "the probe's own checks should show up";
-  // Equal up to the jitter of when a check falls in a window (2 checks a second, one
-  // metrics read every 2 s: a few transactions), nowhere near one per scrape.
-  EXPECT_LE(scraping, quiet + 8);
-  EXPECT_GE(scraping, quiet - 8);
+  // Scrapes that reached the database would add one transaction or more each: 150 and up.
+  // What remains is when checks and metrics reads fall in a window and when the server
+  // flushes its statistics (typically a few transactions, more on a loaded machine).
+  EXPECT_LE(scraping, quiet + 20) << "scrapes reached the database";
 }
 
 TEST_F(PostgresMetricsIT, MissingPrivilegeDegradesOneGroupNotTheProbe) {

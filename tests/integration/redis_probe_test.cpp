@@ -520,8 +520,10 @@ TEST_F(RedisProbeIT, ScrapesNeverReachRedis) {
   EXPECT_GE(busy_scrapes, 150);
   EXPECT_GE(quiet.first, 10);  // the probe did run: about one PING per 500ms
   EXPECT_GE(quiet.second, 5);  // and INFO about once a second
-  EXPECT_NEAR(busy.first, quiet.first, 2);
-  EXPECT_NEAR(busy.second, quiet.second, 2);
+  // Scrapes that reached Redis would add 150 commands or more. What remains is when checks
+  // fall in a window (a few, more on a loaded machine).
+  EXPECT_LE(busy.first, quiet.first + 5) << "scrapes reached Redis";
+  EXPECT_LE(busy.second, quiet.second + 3) << "scrapes reached Redis";
   expect_clean_shutdown();
 }
 
