@@ -13,6 +13,7 @@
 #include "config/mapping_reader.h"
 #include "config/number_text.h"
 #include "config/schema_readers.h"
+#include "config/tls_schema.h"
 
 namespace covet::config::detail {
 namespace {
@@ -49,7 +50,7 @@ constexpr std::array<std::string_view, 11> kRedisKeys{"address",
                                                       "reconnect_backoff_max"};
 
 // Probe types of the product's design that this version does not build yet.
-constexpr std::array<std::string_view, 2> kNotInThisVersion{"tls", "process"};
+constexpr std::array<std::string_view, 1> kNotInThisVersion{"process"};
 
 // The scheduler cannot usefully run a probe more often than this; a smaller interval is
 // almost always a unit mistake ("100" meant as seconds).
@@ -450,13 +451,14 @@ struct ProbeType {
   std::span<const std::string_view> keys;  // its own, besides kCommonKeys
   void (*read)(const MappingReader&, ValueReader&, ProbeConfig&);
 };
-const std::array<ProbeType, 6> kProbeTypes{{
+const std::array<ProbeType, 7> kProbeTypes{{
     {"disk", kDiskKeys, read_disk},
     {"memory", kMemoryKeys, read_memory},
     {"http", kHttpKeys, read_http},
     {"tcp", kTcpKeys, read_tcp},
     {"postgres", kPostgresKeys, read_postgres},
     {"redis", kRedisKeys, read_redis},
+    {"tls", kTlsKeys, read_tls},
 }};
 
 // The probe's type, or nothing (reported) when it is missing or not one we run.
@@ -465,7 +467,7 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
   if (!field) {
     reader.report(
         item,
-        "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp)");
+        "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp, tls)");
     return nullptr;
   }
   const std::optional<Scalar> type = reader.scalar(*field, "a probe type");
@@ -481,7 +483,7 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
     }
   }
   reader.report(*field, "unknown probe type " + type->shown +
-                            " (supported: disk, memory, postgres, redis, http, tcp)");
+                            " (supported: disk, memory, postgres, redis, http, tcp, tls)");
   return nullptr;
 }
 
