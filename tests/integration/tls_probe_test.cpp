@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -96,6 +99,7 @@ class TlsProbeIT : public ::testing::Test {
     sidecar_ = std::make_unique<SidecarProcess>(fmt::format(R"(
 listen: 127.0.0.1:{{PORT}}
 log: {{ format: json, level: debug }}
+shutdown: {{ drain_delay: 100ms, grace_period: 5s }}
 probes:
   - name: cert
     type: tls
@@ -273,6 +277,27 @@ TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) {
   EXPECT_EQ(
       sample_value(ours, "probe_tls_version_info", {{"probe", "cert"}, {"version", "TLS 1.3"}}),
       1.0);
+}
+
+// A server that accepts and never answers the ClientHello: the scheduler's timeout cancels
+// the check (the kernel completes the TCP handshake from the listen backlog).
+TEST_F(TlsProbeIT, SilentServerTimesOut) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+
+  ASSERT_NO_FATAL_FAILURE(
+      start_sidecar("127.0.0.1:" + std::to_string(ntohs(address.sin_port)), ca_keys()));
+  health_when("failing");
+  EXPECT_GE(failures("timeout").value_or(0), 1);
+  stop_sidecar();
+  ::close(fd);
 }
 
 // PostgreSQL upgrades a connection only after its SSLRequest; a plain TLS client would get
