@@ -87,20 +87,42 @@ TestCa::~TestCa() {
 }
 
 CertFiles TestCa::issue(const std::string& file_name, const std::string& dns_name,
-                        std::int64_t not_before, std::int64_t not_after) {
+                        std::int64_t not_before, std::int64_t not_after, const CertFiles* issuer) {
   CertFiles files{dir_ + "/" + file_name + ".pem", dir_ + "/" + file_name + ".key", ""};
-  const std::string csr = dir_ + "/" + file_name + ".csr";
-  const std::string ext = dir_ + "/" + file_name + ".ext";
-  std::ofstream(ext) << "subjectAltName=DNS:" << dns_name << "\nbasicConstraints=CA:FALSE\n";
-  files.error = run(fmt::format("openssl req -new {} -keyout {} -out {} -subj {}", kNewKey,
-                                quote(files.key), quote(csr), quote("/CN=" + dns_name)));
-  if (!files.error.empty()) return files;
-  files.error = run(fmt::format(
+  std::ofstream(dir_ + "/" + file_name + ".ext")
+      << "subjectAltName=DNS:" << dns_name << "\nbasicConstraints=CA:FALSE\n";
+  files.error = sign(file_name, "/CN=" + dns_name, not_before, not_after, issuer);
+  if (files.error.empty() && issuer != nullptr) {
+    files.error = run(fmt::format("cat {} >> {}", quote(issuer->cert), quote(files.cert)));
+  }
+  return files;
+}
+
+CertFiles TestCa::intermediate(const std::string& file_name, std::int64_t not_before,
+                               std::int64_t not_after) {
+  CertFiles files{dir_ + "/" + file_name + ".pem", dir_ + "/" + file_name + ".key", ""};
+  std::ofstream(dir_ + "/" + file_name + ".ext")
+      << "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+  files.error =
+      sign(file_name, "/CN=covet test intermediate " + file_name, not_before, not_after, nullptr);
+  return files;
+}
+
+// A key and CSR for `subject`, signed into dir/file_name.pem with the extensions in
+// dir/file_name.ext, by `issuer` or the root.
+std::string TestCa::sign(const std::string& file_name, const std::string& subject,
+                         std::int64_t not_before, std::int64_t not_after, const CertFiles* issuer) {
+  const std::string base = dir_ + "/" + file_name;
+  std::string error = run(fmt::format("openssl req -new {} -keyout {} -out {} -subj {}", kNewKey,
+                                      quote(base + ".key"), quote(base + ".csr"), quote(subject)));
+  if (!error.empty()) return error;
+  return run(fmt::format(
       "openssl ca -batch -notext -config {} -cert {} -keyfile {} -in {} -out {} -extfile {} "
       "-startdate {} -enddate {}",
-      quote(dir_ + "/ca.cnf"), quote(ca_file_), quote(dir_ + "/ca.key"), quote(csr),
-      quote(files.cert), quote(ext), generalized_time(not_before), generalized_time(not_after)));
-  return files;
+      quote(dir_ + "/ca.cnf"), quote(issuer != nullptr ? issuer->cert : ca_file_),
+      quote(issuer != nullptr ? issuer->key : dir_ + "/ca.key"), quote(base + ".csr"),
+      quote(base + ".pem"), quote(base + ".ext"), generalized_time(not_before),
+      generalized_time(not_after)));
 }
 
 CertFiles TestCa::self_signed(const std::string& file_name, const std::string& dns_name, int days) {

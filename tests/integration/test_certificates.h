@@ -28,12 +28,21 @@ class TestCa {
 
   // A leaf for `dns_name` (its CN and its one subjectAltName), signed by the CA, valid from
   // `not_before` to `not_after` (Unix seconds, whole seconds as in the certificate).
+  // With `issuer`, that (intermediate) CA signs instead, and `cert` holds the leaf followed
+  // by the issuer's certificate, as a server presents its chain.
   CertFiles issue(const std::string& file_name, const std::string& dns_name,
-                  std::int64_t not_before, std::int64_t not_after);
+                  std::int64_t not_before, std::int64_t not_after,
+                  const CertFiles* issuer = nullptr);
+  // An intermediate CA signed by this CA.
+  CertFiles intermediate(const std::string& file_name, std::int64_t not_before,
+                         std::int64_t not_after);
   // A self-signed certificate for `dns_name`, valid for `days` from now.
   CertFiles self_signed(const std::string& file_name, const std::string& dns_name, int days);
 
  private:
+  std::string sign(const std::string& file_name, const std::string& subject,
+                   std::int64_t not_before, std::int64_t not_after, const CertFiles* issuer);
+
   std::string dir_;
   std::string ca_file_;
   std::string error_;

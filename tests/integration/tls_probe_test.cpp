@@ -46,7 +46,7 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 // The certificates, and one nginx serving each of them on its own port, made once.
-enum Site { kValid, kExpiring, kExpired, kWrongName, kSelfSigned, kSiteCount };
+enum Site { kValid, kExpiring, kExpired, kWrongName, kSelfSigned, kChain, kSiteCount };
 
 struct Fixture {
   std::int64_t now = std::time(nullptr);
@@ -62,6 +62,10 @@ struct Fixture {
     certs.push_back(ca.issue("expired", "localhost", now - 30 * kDay, now - kDay));
     certs.push_back(ca.issue("wrong_name", "other.test", now - kDay, now + 90 * kDay));
     certs.push_back(ca.self_signed("self_signed", "localhost", 90));
+    // A leaf outliving the intermediate that signed it: the chain expires first.
+    const CertFiles issuer = ca.intermediate("intermediate", now - kDay, now + 20 * kDay);
+    if (!(error = issuer.error).empty()) return;
+    certs.push_back(ca.issue("chain", "localhost", now - kDay, now + 90 * kDay, &issuer));
     std::vector<NginxTlsServer::Site> sites;
     for (const CertFiles& files : certs) {
       if (!files.error.empty()) {
@@ -141,6 +145,8 @@ probes:
     return sample_value(metrics(), "covet_sidecar_probe_failures_total",
                         {{"probe", "cert"}, {"reason", reason}});
   }
+
+  void compare_with_blackbox(Site site, const std::string& status);
 
   static Fixture* fixture_;
   std::unique_ptr<SidecarProcess> sidecar_;
@@ -236,9 +242,11 @@ TEST_F(TlsProbeIT, SelfSignedWithoutCaFileFailsAsUntrusted) {
             static_cast<double>(read_not_after(fixture_->certs[kSelfSigned].cert)));
 }
 
-TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) {
-  ASSERT_NO_FATAL_FAILURE(start_sidecar(site_address(kValid), ca_keys()));
-  health_when("passing");
+// Our probe and prometheus-blackbox-exporter's tcp prober with TLS, on the same server:
+// the same expiry series, the same version label.
+void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status) {
+  ASSERT_NO_FATAL_FAILURE(start_sidecar(site_address(site), ca_keys() + "    warn_days: 14\n"));
+  health_when(status);
 
   const std::string config = fixture_->ca.dir() + "/blackbox.yml";
   std::ofstream(config) << fmt::format(R"(modules:
@@ -260,7 +268,7 @@ TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) {
   ASSERT_TRUE(blackbox.wait_listening(port, 10s)) << blackbox.logs();
   HttpClient blackbox_client;
   const HttpResult page = blackbox_client.get(fmt::format(
-      "http://127.0.0.1:{}/probe?target={}&module=tls_connect", port, site_address(kValid)));
+      "http://127.0.0.1:{}/probe?target={}&module=tls_connect", port, site_address(site)));
   ASSERT_EQ(page.status, 200) << blackbox.logs();
   const std::vector<Sample> theirs = parse_samples(page.body);
   ASSERT_EQ(sample_value(theirs, "probe_success"), 1.0) << page.body << blackbox.logs();
@@ -277,6 +285,27 @@ TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) {
   EXPECT_EQ(
       sample_value(ours, "probe_tls_version_info", {{"probe", "cert"}, {"version", "TLS 1.3"}}),
       1.0);
+}
+
+TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) { compare_with_blackbox(kValid, "passing"); }
+
+TEST_F(TlsProbeIT, SameChainExpiryAsBlackboxExporter) { compare_with_blackbox(kChain, "passing"); }
+
+// The earliest expiry is the chain's, not the leaf's: an intermediate that expires first
+// breaks every client just the same.
+TEST_F(TlsProbeIT, EarliestExpiryCoversTheIntermediate) {
+  ASSERT_NO_FATAL_FAILURE(start_sidecar(site_address(kChain), ca_keys() + "    warn_days: 25\n"));
+  const std::string health = health_when("warning");
+  EXPECT_TRUE(contains(health, "\"days_left\":\"20.0\"")) << health;
+  const std::vector<Sample> samples = metrics();
+  const double intermediate_expiry = static_cast<double>(fixture_->now + 20 * kDay);
+  EXPECT_EQ(sample_value(samples, "probe_ssl_earliest_cert_expiry", {{"probe", "cert"}}),
+            intermediate_expiry);
+  EXPECT_EQ(
+      sample_value(samples, "probe_ssl_last_chain_expiry_timestamp_seconds", {{"probe", "cert"}}),
+      intermediate_expiry);
+  EXPECT_EQ(sample_value(samples, "covet_sidecar_tls_cert_not_after_seconds", {{"probe", "cert"}}),
+            static_cast<double>(fixture_->now + 90 * kDay));
 }
 
 // A server that accepts and never answers the ClientHello: the scheduler's timeout cancels
