@@ -148,6 +148,22 @@ struct ProcessProbeConfig {
   bool operator==(const ProcessProbeConfig&) const = default;
 };
 
+// How the connection turns into TLS before the handshake.
+enum class StartTls { none, postgres };  // postgres: the SSLRequest message first
+
+// A TLS handshake to report the certificate's dates; the chain and name are verified
+// after the handshake, so an expired or untrusted certificate is still described.
+struct TlsProbeConfig {
+  std::string address;      // host:port
+  std::string server_name;  // SNI and the name checked; the loader fills in the host part
+  std::string ca_file;      // absolute path; empty: the system store
+  StartTls starttls = StartTls::none;
+  double warn_days = 14;  // warning when the earliest certificate expires within this
+  double fail_days = 3;   // failing within this
+
+  bool operator==(const TlsProbeConfig&) const = default;
+};
+
 struct ProbeConfig {
   std::string name;
   std::string type;  // "disk", "memory"; the variant below holds the type's own keys
@@ -157,7 +173,7 @@ struct ProbeConfig {
   std::uint32_t success_threshold = 1;
   unsigned roles = kDefaultRoles;
   std::variant<DiskProbeConfig, MemoryProbeConfig, PostgresProbeConfig, HttpProbeConfig,
-               TcpProbeConfig, RedisProbeConfig, ProcessProbeConfig>
+               TcpProbeConfig, RedisProbeConfig, ProcessProbeConfig, TlsProbeConfig>
       settings;
 
   bool operator==(const ProbeConfig&) const = default;

@@ -9,6 +9,7 @@
 #include "config/number_text.h"
 #include "config/postgres_dsn.h"
 #include "config/schema_names.h"
+#include "config/tls_schema.h"
 #include "config/yaml_writer.h"
 
 namespace covet::config {
@@ -131,6 +132,8 @@ void write_probe(const ProbeConfig& probe, YamlWriter& out) {
           write_redis(settings, out);
         } else if constexpr (std::is_same_v<Settings, ProcessProbeConfig>) {
           write_process(settings, out);
+        } else if constexpr (std::is_same_v<Settings, TlsProbeConfig>) {
+          write_tls(settings, out);
         } else {
           static_assert(std::is_same_v<Settings, MemoryProbeConfig>, "a probe type is not printed");
           write_memory(settings, out);

@@ -14,6 +14,7 @@
 #include "config/mapping_reader.h"
 #include "config/number_text.h"
 #include "config/schema_readers.h"
+#include "config/tls_schema.h"
 
 namespace covet::config::detail {
 namespace {
@@ -50,9 +51,6 @@ constexpr std::array<std::string_view, 11> kRedisKeys{"address",
                                                       "reconnect_backoff_max"};
 constexpr std::array<std::string_view, 6> kProcessKeys{
     "pid_file", "cmdline", "cgroup", "fd_warn_percent", "fd_fail_percent", "proc_root"};
-
-// Probe types of the product's design that this version does not build yet.
-constexpr std::array<std::string_view, 1> kNotInThisVersion{"tls"};
 
 // The scheduler cannot usefully run a probe more often than this; a smaller interval is
 // almost always a unit mistake ("100" meant as seconds).
@@ -534,7 +532,7 @@ struct ProbeType {
   std::span<const std::string_view> keys;  // its own, besides kCommonKeys
   void (*read)(const MappingReader&, ValueReader&, ProbeConfig&);
 };
-const std::array<ProbeType, 7> kProbeTypes{{
+const std::array<ProbeType, 8> kProbeTypes{{
     {"disk", kDiskKeys, read_disk},
     {"memory", kMemoryKeys, read_memory},
     {"http", kHttpKeys, read_http},
@@ -542,6 +540,7 @@ const std::array<ProbeType, 7> kProbeTypes{{
     {"postgres", kPostgresKeys, read_postgres},
     {"redis", kRedisKeys, read_redis},
     {"process", kProcessKeys, read_process},
+    {"tls", kTlsKeys, read_tls},
 }};
 
 // The probe's type, or nothing (reported) when it is missing or not one we run.
@@ -551,7 +550,7 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
     reader.report(
         item,
         "missing required key \"type\" (supported: disk, memory, postgres, redis, http, tcp, "
-        "process)");
+        "process, tls)");
     return nullptr;
   }
   const std::optional<Scalar> type = reader.scalar(*field, "a probe type");
@@ -559,15 +558,8 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
   for (const ProbeType& known : kProbeTypes) {
     if (type->value == known.name) return &known;
   }
-  for (std::string_view later : kNotInThisVersion) {
-    if (type->value == later) {
-      reader.report(*field, "probe type " + type->shown +
-                                " is not supported by this version of covet-sidecar");
-      return nullptr;
-    }
-  }
   reader.report(*field, "unknown probe type " + type->shown +
-                            " (supported: disk, memory, postgres, redis, http, tcp, process)");
+                            " (supported: disk, memory, postgres, redis, http, tcp, process, tls)");
   return nullptr;
 }
 

@@ -9,6 +9,7 @@
 #include "probes/process.h"
 #include "probes/redis.h"
 #include "probes/tcp.h"
+#include "probes/tls.h"
 
 namespace covet::probes {
 
@@ -28,6 +29,8 @@ std::unique_ptr<Probe> make_probe(uv_loop_t* loop, const config::ProbeConfig& co
           return std::make_unique<RedisProbe>(loop, settings);
         } else if constexpr (std::is_same_v<Settings, config::ProcessProbeConfig>) {
           return std::make_unique<ProcessProbe>(loop, settings);
+        } else if constexpr (std::is_same_v<Settings, config::TlsProbeConfig>) {
+          return std::make_unique<TlsProbe>(loop, settings);
         } else {
           static_assert(std::is_same_v<Settings, config::MemoryProbeConfig>);
           return std::make_unique<MemoryProbe>(settings);

@@ -82,12 +82,24 @@ std::string PostgresServer::start() {
                       kBinDir, shell_quote(dir_ + "/data"))));
       if (init.exit_code != 0) return "initdb failed:\n" + init.out;
     }
+    if (!options_.ssl_cert_file.empty()) {
+      const CommandResult copied =
+          run_shell(fmt::format("install -o postgres -g postgres -m 0600 {} {}/server.crt && "
+                                "install -o postgres -g postgres -m 0600 {} {}/server.key 2>&1",
+                                shell_quote(options_.ssl_cert_file), shell_quote(dir_),
+                                shell_quote(options_.ssl_key_file), shell_quote(dir_)));
+      if (copied.exit_code != 0) return "copying the TLS certificate failed:\n" + copied.out;
+    }
     initialized_ = true;
   }
-  const std::string options = fmt::format(
+  std::string options = fmt::format(
       "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections={} "
       "-c superuser_reserved_connections=0 -c max_wal_senders={} -c fsync=off",
       port_, dir_, options_.max_connections, options_.allow_replication ? 4 : 0);
+  if (!options_.ssl_cert_file.empty()) {
+    options += fmt::format(
+        " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key", dir_);
+  }
   const CommandResult started = run_shell(as_postgres(
       fmt::format("{}/pg_ctl -D {} -l {} -o {} -w -t 30 start", kBinDir,
                   shell_quote(dir_ + "/data"), shell_quote(dir_ + "/log"), shell_quote(options))));

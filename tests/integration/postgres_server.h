@@ -21,6 +21,10 @@ class PostgresServer {
     // Make this server a standby of `replica_of` (running, with allow_replication) with
     // pg_basebackup instead of initdb; kUser then comes from the primary.
     const PostgresServer* replica_of = nullptr;
+    // ssl=on with this certificate and key (PEM); copied into the server's directory,
+    // owned by postgres with mode 0600 as the server insists. Empty: no TLS.
+    std::string ssl_cert_file{};
+    std::string ssl_key_file{};
   };
   // The role the probe logs in as, and its password.
   static constexpr const char* kUser = "covet_probe";

@@ -523,7 +523,7 @@ TEST(LoadConfig, ProbeNameAndTypeAreRequired) {
                 "type",
                 "config.yaml:2:5: probes[0]: missing required key \"name\"",
                 "config.yaml:3:5: probes[1]: missing required key \"type\" (supported: disk, "
-                "memory, postgres, redis, http, tcp, process)",
+                "memory, postgres, redis, http, tcp, process, tls)",
                 "config.yaml:4:5: probes[2]: expected a probe: a mapping with at least name and "
                 "type",
             }));
@@ -554,21 +554,13 @@ TEST(LoadConfig, ProbeNames) {
 
 TEST(LoadConfig, ProbeTypes) {
   EXPECT_EQ(errors_of("probes:\n"
-                      "  - { name: a, type: tls }\n"
                       "  - { name: c, type: Disk }\n"
                       "  - { name: d, type: [disk] }\n"),
             (Lines{
-                "config.yaml:2:22: probes[0].type: probe type \"tls\" is not supported by "
-                "this version of covet-sidecar",
-                "config.yaml:3:22: probes[1].type: unknown probe type \"Disk\" (supported: disk, "
-                "memory, postgres, redis, http, tcp, process)",
-                "config.yaml:4:22: probes[2].type: expected a probe type, got a list",
+                "config.yaml:2:22: probes[0].type: unknown probe type \"Disk\" (supported: disk, "
+                "memory, postgres, redis, http, tcp, process, tls)",
+                "config.yaml:3:22: probes[1].type: expected a probe type, got a list",
             }));
-  for (std::string_view type : {"tls"}) {
-    EXPECT_EQ(errors_of("probes: [{ name: a, type: " + std::string(type) + " }]\n"),
-              Lines{"config.yaml:1:27: probes[0].type: probe type \"" + std::string(type) +
-                    "\" is not supported by this version of covet-sidecar"});
-  }
 }
 
 TEST(LoadConfig, Roles) {
