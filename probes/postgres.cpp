@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config/secret_file.h"
+#include "probes/peer_certificates.h"
 
 namespace covet::probes {
 namespace {
@@ -287,6 +288,7 @@ void PostgresProbe::continue_connect() {
       server_ = fmt::format("{}:{}/{}", value_or(PQhost(conn_), "localhost"),
                             value_or(PQport(conn_), kDefaultPort), value_or(PQdb(conn_), ""));
       server_version_ = value_or(PQparameterStatus(conn_, "server_version"), "");
+      read_server_certificate();
       return send_query();
     }
     default: {  // PGRES_POLLING_FAILED
@@ -294,6 +296,18 @@ void PostgresProbe::continue_connect() {
       return fail(std::string(classify_postgres_error("", message, true)),
                   "connect " + server_ + ": " + message);
     }
+  }
+}
+
+void PostgresProbe::read_server_certificate() {
+  certificate_readings_.clear();
+  if (PQsslInUse(conn_) == 0) return;
+  // libpq is built with OpenSSL here; another library would answer null, and then the
+  // certificate simply goes unreported.
+  auto* ssl = static_cast<SSL*>(PQsslStruct(conn_, "OpenSSL"));
+  if (ssl == nullptr) return;
+  if (const std::optional<PeerCertificates> certificates = read_peer_certificates(ssl)) {
+    certificate_readings_ = certificate_readings(*certificates);
   }
 }
 
@@ -466,6 +480,8 @@ void PostgresProbe::report_checked() {
   ProbeResult result = std::move(checked_);
   checked_ = ProbeResult{};
   result.readings.insert(result.readings.end(), stats_readings_.begin(), stats_readings_.end());
+  result.readings.insert(result.readings.end(), certificate_readings_.begin(),
+                         certificate_readings_.end());
   result.notes = stats_notes_;
   phase_ = Phase::idle;
   close_poll();  // an idle connection is not watched; the next check opens a new poll
@@ -535,6 +551,7 @@ void PostgresProbe::drop_connection() {
   phase_ = Phase::idle;
   stats_readings_.clear();
   stats_notes_.clear();
+  certificate_readings_.clear();
   stats_due_ms_ = 0;  // read at once on the next connection: it may be another server
 }
 

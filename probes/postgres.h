@@ -7,6 +7,11 @@
 // before it reports; they are kept and attached to each passing result until the next read,
 // so scrapes never cost the database a query.
 //
+// When the connection uses TLS (sslmode=require or stricter), the server certificate libpq
+// received is read from the live connection and reported like the tls probe reports one
+// (probe_ssl_earliest_cert_expiry, ...): the database's certificate is watched without a
+// second connection.
+//
 // When the connection breaks it is dropped and reconnected on a later check, with
 // exponential backoff (reconnect_backoff, 1 s, doubling to reconnect_backoff_max, 30 s;
 // reset by a passing check); during the backoff a
@@ -70,6 +75,8 @@ class PostgresProbe final : public Probe {
   // Starts libpq's connect; `addresses` (numeric) replace the resolution of `host_name_`.
   void open_connection(const std::vector<std::string>& addresses);
   void continue_connect();
+  // Keeps the readings of the server certificate of a TLS connection, else none.
+  void read_server_certificate();
   void send_query();
   void continue_query(int events);
   // Reads what arrived; false when the connection broke (the check has been handled).
@@ -129,6 +136,8 @@ class PostgresProbe final : public Probe {
   std::vector<Reading> stats_readings_;
   std::vector<std::string> stats_notes_;
   std::uint64_t stats_due_ms_ = 0;  // uv_now() from which the next read is due
+  // The server certificate's readings, read once per connection (empty without TLS).
+  std::vector<Reading> certificate_readings_;
 
   ReconnectBackoff backoff_;
 

@@ -17,6 +17,7 @@
 
 #include "probes/cert_time.h"
 #include "probes/host_resolver.h"
+#include "probes/peer_certificates.h"
 
 namespace covet::probes {
 namespace {
@@ -24,41 +25,14 @@ namespace {
 // PostgreSQL's SSLRequest: int32 length 8, int32 code 80877103 (1234 << 16 | 5679).
 constexpr std::array<char, 8> kSslRequest{0, 0, 0, 8, 0x04, static_cast<char>(0xd2), 0x16, 0x2f};
 
-// Declared together: names as blackbox_exporter's, so its alerting rules work unchanged.
-struct ReadingDescriptor {
-  const char* name;
-  const char* help;
-};
-constexpr ReadingDescriptor kEarliestExpiry{
-    "probe_ssl_earliest_cert_expiry",
-    "Earliest notAfter of the certificates the server presented, as Unix seconds"};
-constexpr ReadingDescriptor kVerifiedChainExpiry{
-    "probe_ssl_last_chain_expiry_timestamp_seconds",
-    "Earliest notAfter of the verified chain, as Unix seconds (only when it verified)"};
-constexpr ReadingDescriptor kVersionInfo{"probe_tls_version_info",
-                                         "The TLS version the handshake agreed, as a label"};
-constexpr ReadingDescriptor kNotBefore{"covet_sidecar_tls_cert_not_before_seconds",
-                                       "notBefore of the server's certificate, as Unix seconds"};
-constexpr ReadingDescriptor kNotAfter{"covet_sidecar_tls_cert_not_after_seconds",
-                                      "notAfter of the server's certificate, as Unix seconds"};
-
-Reading reading(const ReadingDescriptor& descriptor, double value,
-                std::vector<std::pair<std::string, std::string>> labels = {}) {
-  return Reading{descriptor.name, descriptor.help, std::move(labels), value};
-}
-
 struct SslCtxFree {
   void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
 struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 std::string uv_message(int code) {
   return std::string(uv_err_name(code)) + " " + uv_strerror(code);
@@ -75,43 +49,6 @@ std::string take_ssl_errors() {
     out += text.data();
   }
   return out.empty() ? "unknown error" : out;
-}
-
-std::string name_text(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || name == nullptr) return "?";
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : "(empty name)";
-}
-
-// blackbox_exporter's spelling (Go's tls.VersionName), so queries carry over.
-std::string version_name(int version) {
-  switch (version) {
-    case TLS1_VERSION:
-      return "TLS 1.0";
-    case TLS1_1_VERSION:
-      return "TLS 1.1";
-    case TLS1_2_VERSION:
-      return "TLS 1.2";
-    case TLS1_3_VERSION:
-      return "TLS 1.3";
-    default:
-      return fmt::format("0x{:04X}", version);
-  }
-}
-
-// The earliest notAfter in `chain`; nullopt for an empty chain or an unreadable date.
-std::optional<std::int64_t> earliest_not_after(const STACK_OF(X509) * chain) {
-  std::optional<std::int64_t> earliest;
-  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-    const std::optional<std::int64_t> t =
-        cert_time::to_unix_seconds(X509_get0_notAfter(sk_X509_value(chain, i)));
-    if (!t) return std::nullopt;
-    earliest = earliest ? std::min(*earliest, *t) : *t;
-  }
-  return earliest;
 }
 
 }  // namespace
@@ -287,26 +224,18 @@ struct TlsProbe::Attempt {
     }
     ProbeResult result = base_result();
     SSL* s = ssl.get();
-    const X509* leaf = SSL_get0_peer_certificate(s);
-    const std::optional<std::int64_t> presented = earliest_not_after(SSL_get_peer_cert_chain(s));
-    std::optional<std::int64_t> not_before;
-    std::optional<std::int64_t> not_after;
-    if (leaf != nullptr) {
-      not_before = cert_time::to_unix_seconds(X509_get0_notBefore(leaf));
-      not_after = cert_time::to_unix_seconds(X509_get0_notAfter(leaf));
-    }
-    if (leaf == nullptr || !presented || !not_before || !not_after) {
+    const std::optional<PeerCertificates> certificates = read_peer_certificates(s);
+    if (!certificates) {
       fail("handshake_failed", "TLS handshake with " + config.address +
                                    ": no certificate, or one with unreadable dates");
       return;
     }
-    const std::string version = version_name(SSL_version(s));
     cert_time::CertFacts facts;
-    facts.subject = name_text(X509_get_subject_name(leaf));
+    facts.subject = certificates->subject;
     facts.server_name = config.server_name;
-    facts.not_before = *not_before;
-    facts.earliest_not_after = std::min(*presented, *not_after);
-    facts.verify_result = SSL_get_verify_result(s);
+    facts.not_before = certificates->not_before;
+    facts.earliest_not_after = certificates->earliest_not_after;
+    facts.verify_result = certificates->verify_result;
 
     TlsProbe* owner = probe;
     const std::int64_t now =
@@ -315,24 +244,14 @@ struct TlsProbe::Attempt {
     result.status = verdict.status;
     result.reason = std::move(verdict.reason);
     result.error = std::move(verdict.error);
-    result.detail.emplace_back("subject", facts.subject);
-    result.detail.emplace_back("issuer", name_text(X509_get_issuer_name(leaf)));
+    result.detail.emplace_back("subject", certificates->subject);
+    result.detail.emplace_back("issuer", certificates->issuer);
     result.detail.emplace_back("not_after", cert_time::format_rfc3339(facts.earliest_not_after));
     result.detail.emplace_back(
         "days_left",
         fmt::format("{:.1f}", static_cast<double>(facts.earliest_not_after - now) / 86400));
-    result.detail.emplace_back("tls_version", version);
-
-    result.readings.push_back(
-        reading(kEarliestExpiry, static_cast<double>(facts.earliest_not_after)));
-    if (facts.verify_result == X509_V_OK) {
-      if (std::optional<std::int64_t> verified = earliest_not_after(SSL_get0_verified_chain(s))) {
-        result.readings.push_back(reading(kVerifiedChainExpiry, static_cast<double>(*verified)));
-      }
-    }
-    result.readings.push_back(reading(kVersionInfo, 1, {{"version", version}}));
-    result.readings.push_back(reading(kNotBefore, static_cast<double>(*not_before)));
-    result.readings.push_back(reading(kNotAfter, static_cast<double>(*not_after)));
+    result.detail.emplace_back("tls_version", certificates->version);
+    result.readings = certificate_readings(*certificates);
 
     // Closed politely but without waiting: a close_notify if the socket takes it now.
     stage = Stage::closing;

@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "tests/integration/postgres_server.h"
+#include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
+#include "tests/integration/test_certificates.h"
 #include "tests/integration/waiting.h"
 
 namespace covet::testing {
@@ -359,6 +361,79 @@ TEST_F(PostgresProbeIT, UnknownHostNameIsRefusedWithTheName) {
   EXPECT_TRUE(contains(health, "covet-no-such-host.invalid")) << health;
   EXPECT_TRUE(contains(health, "\"reason\":\"refused\"")) << health;
   EXPECT_EQ(status("/health/live"), 200);
+}
+
+// Over TLS (sslmode=require, or verify-full with the CA), the probe reports the server's
+// certificate from the connection libpq made: no second connection, the same metrics as the
+// tls probe, dates equal to the certificate's to the second.
+TEST_F(PostgresProbeIT, TlsConnectionReportsTheServerCertificate) {
+  TestCa ca;
+  ASSERT_EQ(ca.error(), "");
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const CertFiles cert = ca.issue("postgres", "localhost", now - 86400, now + 40 * 86400);
+  ASSERT_EQ(cert.error, "");
+  ASSERT_NO_FATAL_FAILURE(start_postgres({.ssl_cert_file = cert.cert, .ssl_key_file = cert.key}));
+  const std::string base = fmt::format("host=localhost port={} dbname=postgres user={}",
+                                       server_->port(), PostgresServer::kUser);
+  sidecar_ = std::make_unique<SidecarProcess>(fmt::format(R"(
+listen: 127.0.0.1:{{PORT}}
+log: {{ format: json, level: info }}
+probes:
+  - name: db
+    type: postgres
+    dsn: "{} sslmode=require"
+    password_file: {{DIR}}/pg_password
+    interval: 300ms
+    timeout: 300ms
+  - name: verified
+    type: postgres
+    dsn: "{} sslmode=verify-full sslrootcert={}"
+    password_file: {{DIR}}/pg_password
+    interval: 300ms
+    timeout: 300ms
+  - name: plain
+    type: postgres
+    dsn: "{} sslmode=disable"
+    password_file: {{DIR}}/pg_password
+    interval: 300ms
+    timeout: 300ms
+)",
+                                                          base, base, ca.ca_file(), base));
+  write_file(sidecar_->dir() + "/pg_password", std::string(PostgresServer::kPassword) + "\n");
+  ASSERT_TRUE(sidecar_->start()) << sidecar_->logs();
+  ASSERT_TRUE(sidecar_->wait_for_status("/health/ready", 200, 10s)) << sidecar_->logs();
+
+  const double expected = static_cast<double>(read_not_after(cert.cert));
+  ASSERT_EQ(expected, static_cast<double>(now + 40 * 86400));
+  std::vector<Sample> samples;
+  ASSERT_TRUE(eventually(
+      [&] {
+        samples = parse_samples(get("/metrics"));
+        return sample_value(samples, "probe_ssl_earliest_cert_expiry", {{"probe", "verified"}})
+            .has_value();
+      },
+      10s))
+      << get("/metrics");
+  EXPECT_EQ(sample_value(samples, "probe_ssl_earliest_cert_expiry", {{"probe", "db"}}), expected);
+  EXPECT_EQ(sample_value(samples, "covet_sidecar_tls_cert_not_after_seconds", {{"probe", "db"}}),
+            expected);
+  EXPECT_EQ(sample_value(samples, "covet_sidecar_tls_cert_not_before_seconds", {{"probe", "db"}}),
+            static_cast<double>(now - 86400));
+  // require does not verify the chain; verify-full with the CA does.
+  EXPECT_FALSE(
+      sample_value(samples, "probe_ssl_last_chain_expiry_timestamp_seconds", {{"probe", "db"}}));
+  EXPECT_EQ(sample_value(samples, "probe_ssl_earliest_cert_expiry", {{"probe", "verified"}}),
+            expected);
+  EXPECT_TRUE(sample_value(samples, "probe_ssl_last_chain_expiry_timestamp_seconds",
+                           {{"probe", "verified"}}));
+  EXPECT_TRUE(contains(get("/metrics"), "probe_tls_version_info{probe=\"db\",version=\"TLS 1."))
+      << get("/metrics");
+  // Without TLS there is no certificate to report.
+  EXPECT_FALSE(sample_value(samples, "probe_ssl_earliest_cert_expiry", {{"probe", "plain"}}));
+  EXPECT_EQ(sample_value(samples, "pg_up", {{"probe", "plain"}}), 1.0);
+  expect_clean_shutdown();
 }
 
 }  // namespace
