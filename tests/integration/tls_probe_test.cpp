@@ -146,7 +146,10 @@ probes:
                         {{"probe", "cert"}, {"reason", reason}});
   }
 
-  void compare_with_blackbox(Site site, const std::string& status);
+  // `verified`: blackbox_exporter checks the chain as we do; otherwise it is told to skip
+  // the check (insecure_skip_verify), which is the only way it reports a bad certificate's
+  // dates, and only the presented chain's expiry is compared.
+  void compare_with_blackbox(Site site, const std::string& status, bool verified = true);
 
   static Fixture* fixture_;
   std::unique_ptr<SidecarProcess> sidecar_;
@@ -244,7 +247,7 @@ TEST_F(TlsProbeIT, SelfSignedWithoutCaFileFailsAsUntrusted) {
 
 // Our probe and prometheus-blackbox-exporter's tcp prober with TLS, on the same server:
 // the same expiry series, the same version label.
-void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status) {
+void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status, bool verified) {
   ASSERT_NO_FATAL_FAILURE(start_sidecar(site_address(site), ca_keys() + "    warn_days: 14\n"));
   health_when(status);
 
@@ -258,8 +261,9 @@ void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status) {
       tls_config:
         ca_file: {}
         server_name: localhost
+        insecure_skip_verify: {}
 )",
-                                       fixture_->ca.ca_file());
+                                       fixture_->ca.ca_file(), verified ? "false" : "true");
   const std::uint16_t port = free_port();
   ExternalProcess blackbox({"/usr/bin/prometheus-blackbox-exporter", "--config.file=" + config,
                             fmt::format("--web.listen-address=127.0.0.1:{}", port)},
@@ -274,8 +278,9 @@ void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status) {
   ASSERT_EQ(sample_value(theirs, "probe_success"), 1.0) << page.body << blackbox.logs();
 
   const std::vector<Sample> ours = metrics();
-  for (const char* name :
-       {"probe_ssl_earliest_cert_expiry", "probe_ssl_last_chain_expiry_timestamp_seconds"}) {
+  std::vector<const char*> names{"probe_ssl_earliest_cert_expiry"};
+  if (verified) names.push_back("probe_ssl_last_chain_expiry_timestamp_seconds");
+  for (const char* name : names) {
     const std::optional<double> their_value = sample_value(theirs, name);
     ASSERT_TRUE(their_value.has_value()) << name << " in blackbox_exporter's:\n" << page.body;
     EXPECT_EQ(sample_value(ours, name, {{"probe", "cert"}}), their_value) << name;
@@ -290,6 +295,18 @@ void TlsProbeIT::compare_with_blackbox(Site site, const std::string& status) {
 TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporter) { compare_with_blackbox(kValid, "passing"); }
 
 TEST_F(TlsProbeIT, SameChainExpiryAsBlackboxExporter) { compare_with_blackbox(kChain, "passing"); }
+
+TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporterWhenExpiring) {
+  compare_with_blackbox(kExpiring, "warning");
+}
+
+TEST_F(TlsProbeIT, SameExpiryAsBlackboxExporterForBadCertificates) {
+  for (Site site : {kExpired, kWrongName, kSelfSigned}) {
+    SCOPED_TRACE(site);
+    ASSERT_NO_FATAL_FAILURE(compare_with_blackbox(site, "failing", false));
+    stop_sidecar();
+  }
+}
 
 // The earliest expiry is the chain's, not the leaf's: an intermediate that expires first
 // breaks every client just the same.
