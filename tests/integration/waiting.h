@@ -13,8 +13,7 @@ namespace covet::testing {
 using SteadyClock = std::chrono::steady_clock;
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes; its last answer.
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds timeout) {
+inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   while (SteadyClock::now() < deadline) {
     if (condition()) return true;
