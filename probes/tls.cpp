@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -25,13 +26,9 @@ namespace {
 // PostgreSQL's SSLRequest: int32 length 8, int32 code 80877103 (1234 << 16 | 5679).
 constexpr std::array<char, 8> kSslRequest{0, 0, 0, 8, 0x04, static_cast<char>(0xd2), 0x16, 0x2f};
 
-struct SslCtxFree {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
 struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 std::string uv_message(int code) {
@@ -63,6 +60,8 @@ struct TlsProbe::Attempt {
   TlsProbe* probe = nullptr;
   uv_loop_t* loop = nullptr;
   config::TlsProbeConfig config;
+  std::shared_ptr<SSL_CTX> ssl_context;  // empty: context_error says why
+  std::string context_error;
   uv_getaddrinfo_t resolve{};
   uv_connect_t connect{};
   uv_tcp_t tcp{};
@@ -152,23 +151,9 @@ struct TlsProbe::Attempt {
     }
   }
 
-  // The CA store is loaded for every check, so a replaced ca_file is picked up; it is a
-  // small local file, read the way password files are.
   std::optional<std::string> make_ssl() {
-    SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-    if (!ctx) return "SSL_CTX_new: " + take_ssl_errors();
-    const int loaded = config.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx.get())
-                                              : SSL_CTX_load_verify_locations(
-                                                    ctx.get(), config.ca_file.c_str(), nullptr);
-    if (loaded != 1) {
-      return (config.ca_file.empty() ? std::string("system CA store")
-                                     : "ca_file " + config.ca_file) +
-             ": " + take_ssl_errors();
-    }
-    // Verification must not end the handshake: its result is read afterwards, so the
-    // dates of a bad certificate are still reported.
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
-    ssl.reset(SSL_new(ctx.get()));
+    if (!ssl_context) return context_error;
+    ssl.reset(SSL_new(ssl_context.get()));
     if (!ssl) return "SSL_new: " + take_ssl_errors();
     const std::string& name = config.server_name;
     if (is_ip_literal(name)) {
@@ -390,12 +375,56 @@ void TlsProbe::finish(ProbeResult result) {
   if (Completion done = std::exchange(done_, nullptr)) done(std::move(result));
 }
 
+void TlsProbe::refresh_ssl_context() {
+  if (!config_.ca_file.empty()) {
+    // A stat per check instead of parsing the file per check; a file that cannot be
+    // stat'ed is loaded anyway, so its error comes from the loader, as before.
+    struct stat info {};
+    if (::stat(config_.ca_file.c_str(), &info) == 0) {
+      const bool unchanged = info.st_size == ca_file_stamp_.size &&
+                             info.st_ino == ca_file_stamp_.inode &&
+                             info.st_mtim.tv_sec == ca_file_stamp_.modified.tv_sec &&
+                             info.st_mtim.tv_nsec == ca_file_stamp_.modified.tv_nsec;
+      if (unchanged && ssl_context_) return;
+      ca_file_stamp_ = {info.st_size, info.st_ino, info.st_mtim};
+    } else {
+      ca_file_stamp_ = {};
+    }
+  } else if (ssl_context_) {
+    return;  // the system store, loaded once
+  }
+  ssl_context_.reset();
+  context_error_.clear();
+  ERR_clear_error();
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+  if (!context) {
+    context_error_ = "SSL_CTX_new: " + take_ssl_errors();
+    return;
+  }
+  const int loaded = config_.ca_file.empty() ? SSL_CTX_set_default_verify_paths(context.get())
+                                             : SSL_CTX_load_verify_locations(
+                                                   context.get(), config_.ca_file.c_str(), nullptr);
+  if (loaded != 1) {
+    context_error_ =
+        (config_.ca_file.empty() ? std::string("system CA store") : "ca_file " + config_.ca_file) +
+        ": " + take_ssl_errors();
+    return;
+  }
+  // Verification must not end the handshake: its result is read afterwards, so the dates
+  // of a bad certificate are still reported.
+  SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
+  ssl_context_ = std::move(context);
+}
+
 void TlsProbe::start(Completion done) {
   done_ = std::move(done);
   auto* attempt = new Attempt;
   attempt->probe = this;
   attempt->loop = loop_;
   attempt->config = config_;
+  refresh_ssl_context();
+  attempt->ssl_context = ssl_context_;
+  attempt->context_error = context_error_;
   attempt->resolve.data = attempt;
   in_flight_ = attempt;
   if (target_.port == 0) {

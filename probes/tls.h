@@ -7,10 +7,15 @@
 // its result is read afterwards, so an expired, untrusted or misnamed certificate is
 // still described (dates, subject) and reported with its own reason.
 
+#include <openssl/ssl.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include <chrono>
+#include <ctime>
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "config/config.h"
 #include "config/host_port.h"
@@ -35,11 +40,23 @@ class TlsProbe final : public Probe {
  private:
   struct Attempt;
   void finish(ProbeResult result);
+  // Brings ssl_context_ up to date: built once, and again when ca_file changes (its size,
+  // modification time or inode), so a rotated CA is picked up without parsing the trust
+  // store on every check. On failure ssl_context_ is empty and context_error_ says why.
+  void refresh_ssl_context();
 
   uv_loop_t* loop_;
   config::TlsProbeConfig config_;
   config::HostPort target_;  // port 0 when the address does not parse (the loader rejects it)
   Now now_;
+  // Shared with the attempts in flight, which may outlive a reload.
+  std::shared_ptr<SSL_CTX> ssl_context_;
+  std::string context_error_;
+  struct CaFileStamp {
+    off_t size = -1;
+    ino_t inode = 0;
+    timespec modified{};
+  } ca_file_stamp_;
   Attempt* in_flight_ = nullptr;  // owns itself; points back here until finished or abandoned
   Completion done_;
 };
