@@ -139,53 +139,15 @@ void add_reading(ProbeResult& result, const ReadingDescriptor& descriptor, doubl
 
 }  // namespace
 
-// One check on its way through libuv's thread pool. It owns itself (`self`) from
-// uv_queue_work until onAfterWork, because a statvfs on a dead NFS mount can block for
-// minutes and the probe may be cancelled, restarted or destroyed meanwhile; nothing in here
-// points back at the probe.
-struct DiskProbe::Job {
-  uv_work_t request{};
-  std::shared_ptr<Job> self;
-
-  // Read and written on the pool thread only, between uv_queue_work and onAfterWork.
-  config::DiskProbeConfig config;
-  std::string proc_root;
-  ProbeResult result;
-
-  // Loop thread only.
-  Completion done;
-  bool abandoned = false;  // cancel() was called: never call `done`
-  bool finished = false;   // onAfterWork ran: libuv no longer holds `request`
-
-  static void onWork(uv_work_t* request) {
-    Job* job = static_cast<Job*>(request->data);
-    job->result = check_now(job->config, job->proc_root);
-  }
-
-  static void onAfterWork(uv_work_t* request, int status) {
-    // From here on this function, not libuv, keeps the job alive: `done` may destroy the
-    // probe (and with it the probe's reference), never this job.
-    std::shared_ptr<Job> job = std::move(static_cast<Job*>(request->data)->self);
-    job->finished = true;
-    // UV_ECANCELED only follows uv_cancel from cancel(), which also set `abandoned`.
-    if (job->abandoned || status == UV_ECANCELED) return;
-    Completion done = std::move(job->done);
-    done(std::move(job->result));
-  }
-};
-
 DiskProbe::DiskProbe(uv_loop_t* loop, config::DiskProbeConfig config, std::string proc_root)
-    : loop_(loop), config_(std::move(config)), proc_root_(std::move(proc_root)) {}
+    : config_(std::move(config)), proc_root_(std::move(proc_root)), pool_(loop) {}
 
-DiskProbe::~DiskProbe() {
-  // A job still in the pool keeps itself alive and finishes without us.
-  cancel();
-}
+DiskProbe::~DiskProbe() = default;  // the pool check abandons a check still in flight
 
 void DiskProbe::start(Completion done) {
   // Normally a no-op: the scheduler cancels a check before starting the next one.
   cancel();
-  if (in_flight_ && !in_flight_->finished) {
+  if (pool_.stuck()) {
     // The previous check is still blocked in the pool. Queuing another would take a second
     // of libuv's few pool threads, which DNS and file system requests share: a dead NFS
     // mount would end up holding all of them. Like node_exporter's stuck mounts, skip
@@ -201,38 +163,21 @@ void DiskProbe::start(Completion done) {
     return;
   }
 
-  auto job = std::make_shared<Job>();
-  job->config = config_;
-  job->proc_root = proc_root_;
-  job->done = std::move(done);
-  job->request.data = job.get();
-  job->self = job;
-  int rc = uv_queue_work(loop_, &job->request, &Job::onWork, &Job::onAfterWork);
+  // The check reads copies: a statvfs on a dead NFS mount can block for minutes, and the
+  // probe may be cancelled, restarted or destroyed meanwhile.
+  const int rc = pool_.start(
+      [config = config_, proc_root = proc_root_] { return check_now(config, proc_root); }, done);
   if (rc != 0) {
     // Only fails on invalid arguments; report it rather than hang the scheduler.
-    job->self.reset();
     ProbeResult result;
     result.status = Status::failing;
     result.reason = "io_error";
     result.error = std::string("queue disk check: ") + uv_strerror(rc);
-    Completion completion = std::move(job->done);
-    completion(std::move(result));
-    return;
+    done(std::move(result));
   }
-  in_flight_ = std::move(job);
 }
 
-void DiskProbe::cancel() {
-  if (!in_flight_ || in_flight_->finished) return;
-  in_flight_->abandoned = true;
-  // Drop the callback now: it may hold references to things being torn down.
-  in_flight_->done = nullptr;
-  // Succeeds only while the job is still queued: then it will never occupy a pool thread
-  // and the next start() need not wait for it. A running statvfs cannot be interrupted; we
-  // keep pointing at it so start() can tell it is stuck. Either way onAfterWork runs later
-  // and frees the job.
-  if (uv_cancel(reinterpret_cast<uv_req_t*>(&in_flight_->request)) == 0) in_flight_.reset();
-}
+void DiskProbe::cancel() { pool_.cancel(); }
 
 ProbeResult DiskProbe::check_now(const config::DiskProbeConfig& config,
                                  const std::string& proc_root) {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "probes/pool_check.h"
 #include "probes/probe.h"
 
 namespace covet::probes {
@@ -26,11 +27,9 @@ class DiskProbe final : public Probe {
   static ProbeResult check_now(const config::DiskProbeConfig& config, const std::string& proc_root);
 
  private:
-  struct Job;
-  uv_loop_t* loop_;
   config::DiskProbeConfig config_;
   std::string proc_root_;
-  std::shared_ptr<Job> in_flight_;
+  PoolCheck<ProbeResult> pool_;
 };
 
 }  // namespace covet::probes

@@ -331,44 +331,7 @@ std::string fds_text(const MainProcess& main) {
 
 }  // namespace
 
-// One check on its way through libuv's thread pool, owned by itself (`self`) from
-// uv_queue_work until onAfterWork: a /proc read stuck on a process's memory map lock cannot
-// be interrupted, and the probe may be cancelled or destroyed meanwhile. The selector is
-// shared read-only; the pointer back at the probe is used on the loop only, and cancel()
-// (which the probe's destructor calls) clears it.
-struct ProcessProbe::Job {
-  uv_work_t request{};
-  std::shared_ptr<Job> self;
-
-  // Pool thread only, between uv_queue_work and onAfterWork.
-  std::shared_ptr<const ProcessSelector> selector;
-  ProcessSnapshot snapshot;
-
-  // Loop thread only. Restart counting is the probe's state, so the snapshot is evaluated
-  // by the probe, on the loop, and only for checks that completed.
-  ProcessProbe* probe = nullptr;  // cleared by cancel(), which the probe's destructor calls
-  Completion done;
-  bool abandoned = false;  // cancel() was called: never call `done`
-  bool finished = false;   // onAfterWork ran: libuv no longer holds `request`
-
-  static void onWork(uv_work_t* request) {
-    Job* job = static_cast<Job*>(request->data);
-    job->snapshot = read_snapshot(*job->selector);
-  }
-
-  static void onAfterWork(uv_work_t* request, int status) {
-    // From here on this function keeps the job alive: `done` may destroy the probe.
-    std::shared_ptr<Job> job = std::move(static_cast<Job*>(request->data)->self);
-    job->finished = true;
-    // UV_ECANCELED only follows uv_cancel from cancel(), which also set `abandoned`.
-    if (job->abandoned || status == UV_ECANCELED) return;
-    ProbeResult result = job->probe->evaluate(job->snapshot);
-    Completion done = std::move(job->done);
-    done(std::move(result));
-  }
-};
-
-ProcessProbe::ProcessProbe(uv_loop_t* loop, config::ProcessProbeConfig config) : loop_(loop) {
+ProcessProbe::ProcessProbe(uv_loop_t* loop, config::ProcessProbeConfig config) : pool_(loop) {
   auto selector = std::make_shared<ProcessSelector>();
   if (!config.cmdline.empty()) {
     try {
@@ -384,15 +347,12 @@ ProcessProbe::ProcessProbe(uv_loop_t* loop, config::ProcessProbeConfig config) :
   selector_ = std::move(selector);
 }
 
-ProcessProbe::~ProcessProbe() {
-  // A job still in the pool keeps itself alive and finishes without us.
-  cancel();
-}
+ProcessProbe::~ProcessProbe() = default;  // the pool check abandons a check still in flight
 
 void ProcessProbe::start(Completion done) {
   // Normally a no-op: the scheduler cancels a check before starting the next one.
   cancel();
-  if (in_flight_ && !in_flight_->finished) {
+  if (pool_.stuck()) {
     // The previous check is still blocked in /proc. Like the disk probe, do not take a
     // second pool thread (DNS and file requests share the few there are): skip until it
     // returns.
@@ -406,37 +366,25 @@ void ProcessProbe::start(Completion done) {
     return;
   }
 
-  auto job = std::make_shared<Job>();
-  job->selector = selector_;
-  job->probe = this;
-  job->done = std::move(done);
-  job->request.data = job.get();
-  job->self = job;
-  int rc = uv_queue_work(loop_, &job->request, &Job::onWork, &Job::onAfterWork);
+  // The read shares the selector (read-only); the snapshot is evaluated here, on the loop,
+  // because restart counting is this probe's state. cancel(), which the destructor calls,
+  // drops the callback and with it the pointer back here.
+  PoolCheck<ProcessSnapshot>::Done evaluate_then_report = [this, done](ProcessSnapshot snapshot) {
+    done(evaluate(snapshot));
+  };
+  const int rc = pool_.start([selector = selector_] { return read_snapshot(*selector); },
+                             evaluate_then_report);
   if (rc != 0) {
     // Only fails on invalid arguments; report it rather than hang the scheduler.
-    job->self.reset();
     ProbeResult result;
     result.status = Status::failing;
     result.reason = std::string(kIoError);
     result.error = std::string("queue process check: ") + uv_strerror(rc);
-    Completion completion = std::move(job->done);
-    completion(std::move(result));
-    return;
+    done(std::move(result));
   }
-  in_flight_ = std::move(job);
 }
 
-void ProcessProbe::cancel() {
-  if (!in_flight_ || in_flight_->finished) return;
-  in_flight_->abandoned = true;
-  // Drop the callback now: it may hold references to things being torn down.
-  in_flight_->done = nullptr;
-  in_flight_->probe = nullptr;
-  // Succeeds only while the job is still queued; a running read cannot be interrupted and
-  // start() keeps pointing at it to tell it is stuck. onAfterWork frees the job either way.
-  if (uv_cancel(reinterpret_cast<uv_req_t*>(&in_flight_->request)) == 0) in_flight_.reset();
-}
+void ProcessProbe::cancel() { pool_.cancel(); }
 
 ProcessSnapshot ProcessProbe::read_snapshot(const ProcessSelector& selector) {
   ProcessSnapshot snapshot;

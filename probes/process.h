@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "probes/pool_check.h"
 #include "probes/probe.h"
 #include "probes/process_stats.h"
 
@@ -76,11 +77,9 @@ class ProcessProbe final : public Probe {
   std::uint64_t restarts() const { return restarts_.restarts(); }
 
  private:
-  struct Job;
-  uv_loop_t* loop_;
   std::shared_ptr<const ProcessSelector> selector_;
   RestartTracker restarts_;
-  std::shared_ptr<Job> in_flight_;
+  PoolCheck<ProcessSnapshot> pool_;
 };
 
 }  // namespace covet::probes
