@@ -17,6 +17,19 @@
 #include "config/tls_schema.h"
 
 namespace covet::config::detail {
+
+// "host:port" as written, or nothing (reported).
+std::optional<std::string> read_host_port(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> text = reader.scalar(field, "host:port");
+  if (!text) return std::nullopt;
+  auto parsed = parse_host_port(text->value);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    reader.report(field, *error);
+    return std::nullopt;
+  }
+  return text->value;
+}
+
 namespace {
 
 constexpr std::array<std::string_view, 7> kCommonKeys{
@@ -341,31 +354,14 @@ void read_http(const MappingReader& mapping, ValueReader& reader, ProbeConfig& p
 void read_tcp(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
   TcpProbeConfig tcp;
   if (const std::optional<Field> address = mapping.find("address")) {
-    if (const std::optional<Scalar> text = reader.scalar(*address, "host:port")) {
-      auto parsed = parse_host_port(text->value);
-      if (auto* error = std::get_if<std::string>(&parsed)) {
-        reader.report(*address, *error);
-      } else {
-        tcp.address = text->value;
-      }
+    if (std::optional<std::string> value = read_host_port(*address, reader)) {
+      tcp.address = std::move(*value);
     }
   } else {
     reader.report(type_position(mapping), mapping.path(),
                   "missing required key \"address\" (host:port, e.g. 127.0.0.1:8000)");
   }
   probe.settings = std::move(tcp);
-}
-
-// "host:port" as written, or nothing (reported).
-std::optional<std::string> read_host_port(const Field& field, ValueReader& reader) {
-  const std::optional<Scalar> text = reader.scalar(field, "host:port");
-  if (!text) return std::nullopt;
-  auto parsed = parse_host_port(text->value);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    reader.report(field, *error);
-    return std::nullopt;
-  }
-  return text->value;
 }
 
 std::optional<std::vector<std::string>> read_sentinels(const Field& field, ValueReader& reader) {

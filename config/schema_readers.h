@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -16,5 +18,8 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config);
 
 // Reads `probes:`. Invalid probes are reported and left out.
 std::vector<ProbeConfig> read_probes(const Field& field, ValueReader& reader);
+
+// A "host:port" value as written, or nothing (the problem reported where it is written).
+std::optional<std::string> read_host_port(const Field& field, ValueReader& reader);
 
 }  // namespace covet::config::detail

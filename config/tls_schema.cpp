@@ -8,6 +8,7 @@
 
 #include "config/host_port.h"
 #include "config/number_text.h"
+#include "config/schema_readers.h"
 
 namespace covet::config::detail {
 namespace {
@@ -37,14 +38,9 @@ void read_tls(const MappingReader& mapping, ValueReader& reader, ProbeConfig& pr
   TlsProbeConfig tls;
   std::string host;  // of the address, the default server name
   if (const std::optional<Field> address = mapping.find("address")) {
-    if (const std::optional<Scalar> text = reader.scalar(*address, "host:port")) {
-      auto parsed = parse_host_port(text->value);
-      if (auto* error = std::get_if<std::string>(&parsed)) {
-        reader.report(*address, *error);
-      } else {
-        tls.address = text->value;
-        host = std::get<HostPort>(parsed).host;
-      }
+    if (std::optional<std::string> value = read_host_port(*address, reader)) {
+      tls.address = std::move(*value);
+      host = std::get<HostPort>(parse_host_port(tls.address)).host;
     }
   } else {
     const std::optional<Field> type = mapping.find("type");
