@@ -179,12 +179,67 @@ struct ProbeConfig {
   bool operator==(const ProbeConfig&) const = default;
 };
 
+// One rule of a scrape target's `rules:`, applied in order to the app's page. Rules act on
+// whole families for `metric` alone (a family matches when the regex matches its name or the
+// name of one of its samples, so `http_requests_total` names an OpenMetrics counter too) and
+// on series when `label` is set. Regexes are anchored at both ends, as in Prometheus.
+enum class ScrapeRuleAction {
+  keep,          // drop every family (or series) the rule does not match
+  drop,          // drop every family (or series) the rule matches
+  rename_label,  // rename label `label` to `to` (on the families `metric` matches, or all)
+};
+
+struct ScrapeRule {
+  ScrapeRuleAction action = ScrapeRuleAction::drop;
+  std::string metric;  // ECMAScript regex on family/sample names; empty: every family
+  std::string label;   // keep/drop: the label whose value `regex` is matched against
+  std::string regex;   // keep/drop with `label`: regex on its value (a missing label is "")
+  std::string to;      // rename_label: the new label name
+
+  bool operator==(const ScrapeRule&) const = default;
+};
+
+// TLS towards an https:// target. Files are absolute paths; empty: not used.
+struct ScrapeTlsConfig {
+  std::string ca_file;    // empty: the system store
+  std::string cert_file;  // client certificate (with key_file)
+  std::string key_file;
+  std::string server_name;  // checked instead of the URL's host
+  bool insecure_skip_verify = false;
+
+  bool operator==(const ScrapeTlsConfig&) const = default;
+};
+
+// One app metrics page the sidecar fetches when /metrics is read and re-exports.
+// Credentials are read from their files at each fetch (a rotated Secret is picked up) and
+// are never kept here or printed.
+struct ScrapeTargetConfig {
+  std::string name;  // the `target` label of covet_sidecar_scrape_*; unique
+  std::string url;   // http:// or https://
+  // Below Prometheus' default 10 s scrape timeout, so our /metrics answers in time.
+  Duration timeout{5000};
+  Duration min_interval{1000};  // a fetch younger than this is served again
+  // Added to every re-exported series, in file order; an app label of the same name is
+  // kept as exported_NAME.
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string bearer_token_file;
+  std::string basic_auth_username;  // basic_auth: { username, password_file }
+  std::string basic_auth_password_file;
+  ScrapeTlsConfig tls;
+  std::uint32_t max_series = 50000;            // samples kept per fetch; the rest dropped
+  std::uint64_t max_body_bytes = 64ull << 20;  // decompressed page size; more fails the fetch
+  std::vector<ScrapeRule> rules;
+
+  bool operator==(const ScrapeTargetConfig&) const = default;
+};
+
 struct Config {
   ListenAddress listen;
   LogConfig log;
   ShutdownConfig shutdown;
   ServerConfig server;
   std::vector<ProbeConfig> probes;
+  std::vector<ScrapeTargetConfig> scrape;
 
   bool operator==(const Config&) const = default;
 };
