@@ -3,7 +3,7 @@
 # directory:
 #   PostgreSQL 15   127.0.0.1:55432  database and role `app`, password in a 0600 file
 #   Redis           127.0.0.1:56379  no persistence, requirepass from a 0600 file
-#   example app     127.0.0.1:8000   examples/app/app.py (/health/live, /metrics, /work?ms=N)
+#   example app     127.0.0.1:8000   examples/app/server.js (/health/live, /metrics, /work?ms=N)
 #   covet-sidecar   127.0.0.1:8099   probing all of them plus disk and memory
 # (a taken server port moves to the next free one; 8099 must be free). Once every probe
 # has passed it prints the URLs and /health?verbose, then runs until Ctrl-C or SIGTERM,
@@ -47,6 +47,7 @@ trap 'exit 0' INT TERM
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   bash scripts/install-deps.sh
 fi
+example_app_install  # the example app's npm packages; quick when they are current
 bash scripts/build.sh -DCOVET_TESTS=OFF
 
 if [ -n "$(ss -Htln "sport = :$sidecar_port")" ]; then

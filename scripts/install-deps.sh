@@ -15,8 +15,9 @@ packages=(
   prometheus nginx-light wrk util-linux
   # PostgreSQL 15 server and psql for the postgres probe's integration tests; iproute2 for ss
   postgresql postgresql-client iproute2
-  # the demo and the Redis probe's tests: Redis (redis-cli comes with it); python3 for
-  # examples/app
+  # the demo and the Redis probe's tests: Redis (redis-cli comes with it); python3 for the
+  # process probe's tests. (examples/app needs Node.js 20 and npm, which the machine image
+  # has: Debian 12's own nodejs is 18; scripts/lib/example-app.sh installs its npm packages.)
   redis-server redis-tools python3
   # the exporters the sidecar replaces: bench/exporters.sh, and the tests that compare our
   # series with theirs

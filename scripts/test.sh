@@ -17,6 +17,15 @@ fi
 passed=0
 failed=0
 skipped=0
+
+# The example app's npm packages: the integration tests start examples/app/server.js and
+# fail, saying so, when they are missing.
+# shellcheck source=scripts/lib/example-app.sh
+source scripts/lib/example-app.sh
+if ! example_app_install; then
+  echo "=== example app: npm ci FAILED"
+  failed=$((failed + 1))
+fi
 ctest_summary() {  # reads ctest's "NN% tests passed, F tests failed out of T" and its skips
   local log="$1" line total fails skips
   line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"

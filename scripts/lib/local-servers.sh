@@ -17,6 +17,8 @@
 # safe to call at any point, also twice, and its waits are bounded.
 
 readonly LS_PG_BIN=/usr/lib/postgresql/15/bin
+# shellcheck source=scripts/lib/example-app.sh
+source "$(dirname "${BASH_SOURCE[0]}")/example-app.sh"
 
 ls_die() { echo "$*" >&2; return 1; }
 
@@ -156,12 +158,13 @@ start_redis() {
 
 stop_redis() { stop_pid "$REDIS_PID" redis-server; REDIS_PID=""; }
 
-# The example app (examples/app/app.py) on 127.0.0.1:PORT, its request log in $LS_DIR/app.log.
+# The example app (examples/app/server.js, Node.js) on 127.0.0.1:PORT, its request log in
+# $LS_DIR/app.log; its npm packages are installed first when they are not current.
 # Sets APP_PORT, APP_PID.
 start_app() {
-  command -v python3 >/dev/null || ls_die "app did not start: no python3 (install python3)" || return 1
+  example_app_install || ls_die "app did not start: its npm packages are not installed" || return 1
   APP_PORT="$(pick_port "$1")" || return 1
-  "${LS_PIN[@]}" python3 "$LS_ROOT/examples/app/app.py" "$APP_PORT" </dev/null 2>"$LS_DIR/app.log" &
+  "${LS_PIN[@]}" node "$LS_ROOT/examples/app/server.js" "$APP_PORT" </dev/null 2>"$LS_DIR/app.log" &
   APP_PID=$!
   wait_http_ok "http://127.0.0.1:$APP_PORT/health/live" 10 ||
     ls_die "app did not start: $(tail -n 15 "$LS_DIR/app.log")"

@@ -1,12 +1,14 @@
 // The Redis probe's metrics against what prometheus-redis-exporter reports for the same
 // server at the same moment, and /metrics with every dependency probe configured at once
-// (PostgreSQL, Redis, the example app) passing `promtool check metrics`.
+// (PostgreSQL, Redis, the example app: examples/app/server.js on Node.js) passing
+// `promtool check metrics`.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -144,12 +146,18 @@ probes:
 }
 
 TEST(ExporterComparisonIT, MetricsWithEveryDependencyProbePassPromtool) {
+  // The example app needs its npm packages; scripts/test.sh installs them. A missing
+  // install is a failure, not a skip: a skip would hide that this test never ran.
+  const std::string app_dir = std::string(COVET_SOURCE_DIR) + "/examples/app";
+  ASSERT_TRUE(std::filesystem::exists(app_dir + "/node_modules/prom-client/package.json"))
+      << "the example app's npm packages are not installed: run `npm ci --prefix " << app_dir
+      << "` (scripts/test.sh does)";
   PostgresServer postgres;
   ASSERT_EQ(postgres.start(), "");
   RedisServer redis;
   ASSERT_EQ(redis.start(), "");
   const std::uint16_t app_port = free_port();
-  ExternalProcess app({"/usr/bin/python3", std::string(COVET_SOURCE_DIR) + "/examples/app/app.py"},
+  ExternalProcess app({"/usr/bin/node", app_dir + "/server.js"},
                       {fmt::format("APP_PORT={}", app_port)});
   ASSERT_TRUE(app.start()) << app.logs();
   ASSERT_TRUE(app.wait_listening(app_port, 10s)) << app.logs();
@@ -203,6 +211,14 @@ probes:
   const CommandResult check = run_shell("promtool check metrics < " + path + " 2>&1");
   EXPECT_EQ(check.exit_code, 0) << check.out;
   EXPECT_EQ(check.out, "");
+
+  // The app's own page (prom-client) counts the sidecar's liveness checks.
+  const HttpResult app_page = client.get(fmt::format("http://127.0.0.1:{}/metrics", app_port));
+  EXPECT_EQ(app_page.status, 200) << app.logs();
+  EXPECT_NE(app_page.body.find(
+                R"(http_requests_total{method="GET",route="/health/live",code="200"})"),
+            std::string::npos)
+      << app_page.body;
 }
 
 }  // namespace
