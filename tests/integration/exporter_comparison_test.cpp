@@ -215,9 +215,9 @@ probes:
   // The app's own page (prom-client) counts the sidecar's liveness checks.
   const HttpResult app_page = client.get(fmt::format("http://127.0.0.1:{}/metrics", app_port));
   EXPECT_EQ(app_page.status, 200) << app.logs();
-  EXPECT_NE(app_page.body.find(
-                R"(http_requests_total{method="GET",route="/health/live",code="200"})"),
-            std::string::npos)
+  EXPECT_NE(
+      app_page.body.find(R"(http_requests_total{method="GET",route="/health/live",code="200"})"),
+      std::string::npos)
       << app_page.body;
 }
 

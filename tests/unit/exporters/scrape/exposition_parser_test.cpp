@@ -1,6 +1,7 @@
-// The exposition parser: real pages captured from Debian's exporters, Prometheus and
-// prom-client (tests/fixtures/metrics_pages), hand-made cases for each rule, malformed pages
-// rejected whole with a line number, and parse → write → parse keeping every series.
+// The exposition parser: real pages captured from Debian's exporters, Prometheus,
+// prom-client and the example app (tests/fixtures/metrics_pages), hand-made cases for each rule,
+// malformed pages rejected whole with a line number, and parse → write → parse keeping every
+// series.
 
 #include "exporters/scrape/exposition_parser.h"
 
@@ -8,6 +9,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "exporters/scrape/exposition_writer.h"
@@ -122,7 +124,9 @@ TEST_P(RealPages, ParseWholeAndRoundTrip) {
 INSTANTIATE_TEST_SUITE_P(MetricsPages, RealPages,
                          ::testing::Values("node_exporter.prom", "postgres_exporter.prom",
                                            "redis_exporter.prom", "prometheus.prom",
-                                           "prom_client.prom", "prom_client.om"));
+                                           "prom_client.prom", "prom_client.om", "example_app.prom",
+                                           "example_app.om", "example_app_frozen.prom",
+                                           "example_app_frozen.om"));
 
 TEST(ExpositionParser, RealPagesHaveTheirTypesAndValues) {
   const Page node = parsed(read_fixture("node_exporter.prom"), Format::prometheus_text);
@@ -145,6 +149,74 @@ TEST(ExpositionParser, RealPagesHaveTheirTypesAndValues) {
   const MetricFamily* duration = family(app, "http_request_duration_seconds");
   ASSERT_NE(duration, nullptr);
   EXPECT_EQ(duration->type, MetricType::histogram);
+}
+
+const Sample* sample_with(const MetricFamily& family, std::string_view name,
+                          const std::vector<Label>& labels) {
+  for (const Sample& s : family.samples) {
+    if (s.name == name && s.labels == labels) return &s;
+  }
+  return nullptr;
+}
+
+// The example app's frozen page (examples/app/server.js --frozen) in both formats: the same
+// families and values, escaped label values read back, NaN and +Inf, exemplars in OpenMetrics.
+TEST(ExpositionParser, ExampleAppFrozenPagesAgree) {
+  const Page prom = parsed(read_fixture("example_app_frozen.prom"), Format::prometheus_text);
+  const Page om = parsed(read_fixture("example_app_frozen.om"), Format::openmetrics);
+  ASSERT_EQ(prom.families.size(), om.families.size());
+  for (std::size_t i = 0; i < prom.families.size(); ++i) {
+    const MetricFamily& p = prom.families[i];
+    const MetricFamily& o = om.families[i];
+    EXPECT_EQ(p.type, o.type) << p.name;
+    ASSERT_EQ(p.samples.size(), o.samples.size()) << p.name;
+    for (std::size_t j = 0; j < p.samples.size(); ++j) {
+      EXPECT_EQ(p.samples[j].name, o.samples[j].name);
+      EXPECT_EQ(p.samples[j].labels, o.samples[j].labels) << p.samples[j].name;
+      EXPECT_TRUE(same_number(p.samples[j].value, o.samples[j].value)) << p.samples[j].name;
+      EXPECT_FALSE(p.samples[j].exemplar.has_value());
+    }
+  }
+
+  const MetricFamily* requests = family(om, "http_requests");
+  ASSERT_NE(requests, nullptr);
+  EXPECT_EQ(requests->type, MetricType::counter);
+  const Sample* live = sample_with(*requests, "http_requests_total",
+                                   {{"method", "GET"}, {"route", "/health/live"}, {"code", "200"}});
+  ASSERT_NE(live, nullptr);
+  EXPECT_EQ(live->value, 8640);
+  ASSERT_TRUE(live->exemplar.has_value());
+  EXPECT_EQ(live->exemplar->labels,
+            (std::vector<Label>{{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4703"}}));
+  EXPECT_EQ(live->exemplar->value, 1);
+  EXPECT_TRUE(live->exemplar->timestamp.has_value());
+
+  const MetricFamily* duration = family(om, "http_request_duration_seconds");
+  ASSERT_NE(duration, nullptr);
+  EXPECT_EQ(duration->type, MetricType::histogram);
+  const Sample* inf = sample_with(*duration, "http_request_duration_seconds_bucket",
+                                  {{"le", "+Inf"}, {"method", "GET"}, {"route", "/work"}});
+  ASSERT_NE(inf, nullptr);
+  EXPECT_EQ(inf->value, 11);
+  ASSERT_TRUE(inf->exemplar.has_value());
+  EXPECT_EQ(inf->exemplar->value, 12);
+
+  const MetricFamily* hits = family(prom, "cache_hits_total");
+  ASSERT_NE(hits, nullptr);
+  const Sample* escaped =
+      sample_with(*hits, "cache_hits_total", {{"cache", "tenant \"eu\"\\west\nsecondary"}});
+  ASSERT_NE(escaped, nullptr);
+  EXPECT_EQ(escaped->value, 5);
+
+  const MetricFamily* limits = family(prom, "app_rate_limit_requests_per_second");
+  ASSERT_NE(limits, nullptr);
+  EXPECT_EQ(limits->type, MetricType::gauge);
+  const Sample* unlimited = sample_with(*limits, limits->name, {{"route", "/"}});
+  const Sample* unknown = sample_with(*limits, limits->name, {{"route", "/metrics"}});
+  ASSERT_NE(unlimited, nullptr);
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_EQ(unlimited->value, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(unknown->value));
 }
 
 TEST(ExpositionParser, PrometheusTextBasics) {
