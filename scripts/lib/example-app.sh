@@ -14,8 +14,10 @@ example_app_install() {
   local dir stamp want
   dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/app" && pwd)"
   stamp="$dir/node_modules/.covet-lockfile-sha256"
-  command -v node >/dev/null && command -v npm >/dev/null ||
-    { echo "example app: node and npm are needed (Node.js 20)" >&2; return 1; }
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "example app: node and npm are needed (Node.js 20)" >&2
+    return 1
+  fi
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
   # --loglevel=error: no progress, no funding or audit notes, no config warnings.
