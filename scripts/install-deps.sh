@@ -32,3 +32,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
+# The example app (examples/app) runs on Node.js with npm. Machines built with Node.js 20
+# from its own packages have both; elsewhere Debian's nodejs 18 and npm serve as well.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get install -y --no-install-recommends nodejs npm
+fi
