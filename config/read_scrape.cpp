@@ -241,14 +241,16 @@ ScrapeRule read_rule(const Field& item, ValueReader& reader) {
     // Buckets and quantiles are found by these names: renaming them breaks the family.
     const auto reserved = [&](const KeyRead& read, const std::string& value, std::string_view key,
                               std::string_view verb) {
-      if (read.at && read.ok && (value == "le" || value == "quantile")) {
-        reader.report(*read.at, mapping.path_of(key),
-                      std::string(verb) + " \"" + value + "\": histograms and summaries need it");
-      }
+      if (!read.at || !read.ok || (value != "le" && value != "quantile")) return false;
+      reader.report(*read.at, mapping.path_of(key),
+                    std::string(verb) + " \"" + value + "\": histograms and summaries need it");
+      return true;
     };
-    reserved(label, rule.label, "label", "cannot rename");
-    reserved(to, rule.to, "to", "cannot rename to");
-    if (label.ok && to.ok && label.at && to.at && rule.label == rule.to) {
+    const bool label_reserved = reserved(label, rule.label, "label", "cannot rename");
+    const bool to_reserved = reserved(to, rule.to, "to", "cannot rename to");
+    // "le" to "le" is one mistake, already reported.
+    if (!label_reserved && !to_reserved && label.ok && to.ok && label.at && to.at &&
+        rule.label == rule.to) {
       reader.report(*to.at, mapping.path_of("to"), "\"to\" is the same as \"label\"");
     }
     return rule;

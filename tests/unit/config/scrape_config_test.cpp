@@ -554,6 +554,7 @@ TEST(ScrapeConfig, RenameLabelRules) {
       - { action: rename_label, label: code, to: code }
       - { action: rename_label, label: code, to: "__code" }
       - { action: rename_label, label: "a-b", to: ab }
+      - { action: rename_label, label: quantile, to: quantile }
 )"),
             (Lines{
                 "config.yaml:5:19: scrape[0].rules[0]: a rename_label rule needs \"label\" (the "
@@ -571,6 +572,11 @@ TEST(ScrapeConfig, RenameLabelRules) {
                 "starting with \"__\" are reserved for Prometheus",
                 "config.yaml:12:40: scrape[0].rules[7].label: invalid label name \"a-b\": expected "
                 "a letter or '_', then letters, digits or '_'",
+                // One mistake, not also "the same as label".
+                "config.yaml:13:40: scrape[0].rules[8].label: cannot rename \"quantile\": "
+                "histograms and summaries need it",
+                "config.yaml:13:54: scrape[0].rules[8].to: cannot rename to \"quantile\": "
+                "histograms and summaries need it",
             }));
 }
 
