@@ -143,6 +143,69 @@ void write_probe(const ProbeConfig& probe, YamlWriter& out) {
   out.end_item();
 }
 
+void write_rule(const ScrapeRule& rule, YamlWriter& out) {
+  out.begin_item();
+  out.plain("action", name_of<ScrapeRuleAction>(kScrapeRuleActions, rule.action));
+  // Only the keys the rule uses: an empty one would not load back.
+  if (!rule.metric.empty()) out.string("metric", rule.metric);
+  if (!rule.label.empty()) out.string("label", rule.label);
+  // With a label, an empty regex is meaningful (it matches a missing label).
+  if (rule.action != ScrapeRuleAction::rename_label && !rule.label.empty()) {
+    out.string("regex", rule.regex);
+  }
+  if (rule.action == ScrapeRuleAction::rename_label) out.string("to", rule.to);
+  out.end_item();
+}
+
+void write_scrape_target(const ScrapeTargetConfig& target, YamlWriter& out) {
+  out.begin_item();
+  out.string("name", target.name);
+  out.string("url", target.url);
+  out.plain("timeout", format_duration(target.timeout));
+  out.plain("min_interval", format_duration(target.min_interval));
+  if (target.labels.empty()) {
+    out.plain("labels", "{}");
+  } else {
+    out.begin_mapping("labels");
+    // Label names are [a-zA-Z_][a-zA-Z0-9_]*, plain YAML keys except "null" and friends.
+    for (const auto& [name, value] : target.labels) out.string(yaml_scalar(name), value);
+    out.end_mapping();
+  }
+  // Credentials: the files' paths, never their contents (which are not kept here anyway).
+  if (!target.bearer_token_file.empty()) {
+    out.string("bearer_token_file", target.bearer_token_file);
+  }
+  if (!target.basic_auth_password_file.empty()) {
+    out.begin_mapping("basic_auth");
+    out.string("username", target.basic_auth_username);
+    out.string("password_file", target.basic_auth_password_file);
+    out.end_mapping();
+  }
+  // Only towards https: a tls block with an http:// URL does not load back.
+  if (target.url.starts_with("https://")) {
+    const ScrapeTlsConfig& tls = target.tls;
+    out.begin_mapping("tls");
+    // Absent means the system store, or no client certificate; an empty path would not
+    // load back.
+    if (!tls.ca_file.empty()) out.string("ca_file", tls.ca_file);
+    if (!tls.cert_file.empty()) out.string("cert_file", tls.cert_file);
+    if (!tls.key_file.empty()) out.string("key_file", tls.key_file);
+    if (!tls.server_name.empty()) out.string("server_name", tls.server_name);
+    out.plain("insecure_skip_verify", tls.insecure_skip_verify ? "true" : "false");
+    out.end_mapping();
+  }
+  out.plain("max_series", std::to_string(target.max_series));
+  out.plain("max_body_bytes", format_size(target.max_body_bytes));
+  if (target.rules.empty()) {
+    out.flow_list("rules", {});
+  } else {
+    out.begin_list("rules");
+    for (const ScrapeRule& rule : target.rules) write_rule(rule, out);
+    out.end_list();
+  }
+  out.end_item();
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -172,6 +235,14 @@ std::string print_effective_config(const Config& config) {
   } else {
     out.begin_list("probes");
     for (const ProbeConfig& probe : config.probes) detail::write_probe(probe, out);
+    out.end_list();
+  }
+
+  if (config.scrape.empty()) {
+    out.flow_list("scrape", {});
+  } else {
+    out.begin_list("scrape");
+    for (const ScrapeTargetConfig& target : config.scrape) detail::write_scrape_target(target, out);
     out.end_list();
   }
   return out.text();

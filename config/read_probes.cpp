@@ -30,6 +30,28 @@ std::optional<std::string> read_host_port(const Field& field, ValueReader& reade
   return text->value;
 }
 
+// An http:// or https:// URL as written, or nothing (reported).
+std::optional<std::string> read_url(const Field& field, ValueReader& reader) {
+  const std::optional<Scalar> url = reader.scalar(field, "a URL");
+  if (!url) return std::nullopt;
+  std::string_view rest = url->value;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (rest.starts_with(scheme)) {
+      rest.remove_prefix(scheme.size());
+      break;
+    }
+  }
+  if (rest.size() == url->value.size()) {
+    reader.report(field, "invalid URL " + url->shown + ": expected http:// or https://");
+    return std::nullopt;
+  }
+  if (rest.empty() || rest.front() == '/' || rest.find_first_of(" \t\r\n") != std::string::npos) {
+    reader.report(field, "invalid URL " + url->shown + ": expected a host after the scheme");
+    return std::nullopt;
+  }
+  return url->value;
+}
+
 namespace {
 
 constexpr std::array<std::string_view, 7> kCommonKeys{
@@ -202,27 +224,6 @@ void read_postgres(const MappingReader& mapping, ValueReader& reader, ProbeConfi
 Position type_position(const MappingReader& mapping) {
   const std::optional<Field> type = mapping.find("type");
   return type ? type->at : Position{};
-}
-
-std::optional<std::string> read_url(const Field& field, ValueReader& reader) {
-  const std::optional<Scalar> url = reader.scalar(field, "a URL");
-  if (!url) return std::nullopt;
-  std::string_view rest = url->value;
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (rest.starts_with(scheme)) {
-      rest.remove_prefix(scheme.size());
-      break;
-    }
-  }
-  if (rest.size() == url->value.size()) {
-    reader.report(field, "invalid URL " + url->shown + ": expected http:// or https://");
-    return std::nullopt;
-  }
-  if (rest.empty() || rest.front() == '/' || rest.find_first_of(" \t\r\n") != std::string::npos) {
-    reader.report(field, "invalid URL " + url->shown + ": expected a host after the scheme");
-    return std::nullopt;
-  }
-  return url->value;
 }
 
 // `expected_status: 200`, `"200-399"` or a list of them.

@@ -39,6 +39,12 @@ inline constexpr std::array<Choice<Role>, 3> kRoles{{
     {"liveness", kLiveness},
 }};
 
+inline constexpr std::array<Choice<ScrapeRuleAction>, 3> kScrapeRuleActions{{
+    {"keep", ScrapeRuleAction::keep},
+    {"drop", ScrapeRuleAction::drop},
+    {"rename_label", ScrapeRuleAction::rename_label},
+}};
+
 // The spelling of `value`; every enumerator is in its table, "?" would mean one is missing.
 template <typename T>
 std::string_view name_of(std::span<const Choice<T>> choices, T value) {

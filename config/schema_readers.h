@@ -19,6 +19,12 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config);
 // Reads `probes:`. Invalid probes are reported and left out.
 std::vector<ProbeConfig> read_probes(const Field& field, ValueReader& reader);
 
+// Reads `scrape:`. Invalid targets are reported and left out.
+std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader);
+
+// An http:// or https:// URL with a host, as written, or nothing (reported).
+std::optional<std::string> read_url(const Field& field, ValueReader& reader);
+
 // A "host:port" value as written, or nothing (the problem reported where it is written).
 std::optional<std::string> read_host_port(const Field& field, ValueReader& reader);
 

@@ -17,7 +17,8 @@ namespace {
 // catches a value written in hours or seconds by mistake.
 constexpr double kMaxDays = 3650;
 
-// A server name is a DNS name or an IP literal: no spaces, no port, no scheme.
+}  // namespace
+
 bool is_server_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   if (name.find(':') != std::string_view::npos) {  // only in an IPv6 literal
@@ -31,8 +32,6 @@ bool is_server_name(std::string_view name) {
   }
   return true;
 }
-
-}  // namespace
 
 void read_tls(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe) {
   TlsProbeConfig tls;

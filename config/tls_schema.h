@@ -20,6 +20,9 @@ inline constexpr std::array<Choice<StartTls>, 2> kStartTlsModes{{
     {"postgres", StartTls::postgres},
 }};
 
+// A DNS name or an IP literal, as checked for a TLS server name: no spaces, port or scheme.
+bool is_server_name(std::string_view name);
+
 void read_tls(const MappingReader& mapping, ValueReader& reader, ProbeConfig& probe);
 void write_tls(const TlsProbeConfig& tls, YamlWriter& out);
 

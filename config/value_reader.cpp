@@ -141,6 +141,10 @@ std::optional<double> ValueReader::number(const Field& field, double min, double
 }
 
 std::optional<Duration> ValueReader::duration(const Field& field, Duration min) {
+  return duration(field, min, Duration::max());
+}
+
+std::optional<Duration> ValueReader::duration(const Field& field, Duration min, Duration max) {
   const std::optional<Scalar> read = scalar(field, "a duration");
   if (!read) return std::nullopt;
   const DurationParse parsed = parse_duration(read->value);
@@ -152,6 +156,26 @@ std::optional<Duration> ValueReader::duration(const Field& field, Duration min) 
     report(field, min == Duration{1}
                       ? "must be greater than 0s, got " + read->shown
                       : "must be at least " + format_duration(min) + ", got " + read->shown);
+    return std::nullopt;
+  }
+  if (*parsed.value > max) {
+    report(field, "must be at most " + format_duration(max) + ", got " + read->shown);
+    return std::nullopt;
+  }
+  return parsed.value;
+}
+
+std::optional<std::uint64_t> ValueReader::size(const Field& field, std::uint64_t min) {
+  const std::optional<Scalar> read = scalar(field, "a size");
+  if (!read) return std::nullopt;
+  const SizeParse parsed = parse_size(read->value);
+  if (!parsed.value) {
+    report_parse_error(field, *read, "size", parsed.error);
+    return std::nullopt;
+  }
+  if (*parsed.value < min) {
+    report(field, min == 1 ? "must be greater than 0B, got " + read->shown
+                           : "must be at least " + format_size(min) + ", got " + read->shown);
     return std::nullopt;
   }
   return parsed.value;

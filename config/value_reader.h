@@ -62,6 +62,11 @@ class ValueReader {
   std::optional<double> number(const Field& field, double min, double max, bool min_exclusive);
   // At least `min`; a `min` of 1ms reads "must be greater than 0s".
   std::optional<Duration> duration(const Field& field, Duration min);
+  // The same, and at most `max`.
+  std::optional<Duration> duration(const Field& field, Duration min, Duration max);
+  // Bytes, from "64MiB", "512KiB" or a bare integer; at least `min` (1 reads "must be
+  // greater than 0B").
+  std::optional<std::uint64_t> size(const Field& field, std::uint64_t min);
   std::optional<ListenAddress> listen_address(const Field& field);
 
   template <typename T>

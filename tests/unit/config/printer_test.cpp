@@ -58,6 +58,7 @@ probes:
     fail_percent: 95
     cgroup_root: /sys/fs/cgroup
     proc_root: /proc
+scrape: []
 )");
 }
 
@@ -86,6 +87,21 @@ TEST(PrintEffectiveConfig, EveryFieldChangedRoundTrips) {
   memory.roles = 0;
   memory.settings = MemoryProbeConfig{1e-05, 100, "/sys/fs/cgroup/$HOME/${X}", "/host/proc"};
   config.probes = {disk, memory};
+  ScrapeTargetConfig scrape;
+  scrape.name = "app";
+  scrape.url = "https://127.0.0.1:8443/metrics";
+  scrape.timeout = Duration{250};
+  scrape.min_interval = Duration{0};
+  scrape.labels = {{"pod", "web-0"}, {"cost", "$5"}};
+  scrape.basic_auth_username = "scraper";
+  scrape.basic_auth_password_file = "/run/secrets/p";
+  scrape.tls = {"/ca.pem", "/c.pem", "/k.pem", "app.internal", true};
+  scrape.max_series = 7;
+  scrape.max_body_bytes = 3 << 20;
+  scrape.rules = {{ScrapeRuleAction::drop, "go_.*", "", "", ""},
+                  {ScrapeRuleAction::keep, "", "code", "2..", ""},
+                  {ScrapeRuleAction::rename_label, "", "code", "", "status"}};
+  config.scrape = {scrape};
 
   const std::string printed = print_effective_config(config);
   EXPECT_NE(printed.find("listen: \"[::1]:9000\"\n"), std::string::npos) << printed;
@@ -95,6 +111,7 @@ TEST(PrintEffectiveConfig, EveryFieldChangedRoundTrips) {
   // "$" is doubled: the loader expands ${...}, and the value must not be expanded again.
   EXPECT_NE(printed.find("cgroup_root: \"/sys/fs/cgroup/$$HOME/$${X}\"\n"), std::string::npos)
       << printed;
+  EXPECT_NE(printed.find("max_body_bytes: 3MiB\n"), std::string::npos) << printed;
   EXPECT_EQ(reload(printed), config);
 }
 
