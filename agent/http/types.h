@@ -24,7 +24,11 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::string allow;  // set for 405
+  std::string allow;             // set for 405
+  std::string content_encoding;  // "gzip" when body is compressed; empty: no header
+  // Set by handlers whose body depends on Accept / Accept-Encoding, so caches keep the
+  // variants apart: "Accept, Accept-Encoding". Empty: no header.
+  std::string vary;
 };
 
 std::string_view reason_phrase(int status);
