@@ -15,6 +15,10 @@ struct Request {
   std::string_view path;         // without the query
   std::string_view query;        // after '?', without it; empty when absent
   std::string_view body;
+  // The only request headers kept, for /metrics content negotiation. Repeated fields are
+  // joined with ", " (RFC 9110 §5.3), each value trimmed; empty when absent.
+  std::string_view accept;
+  std::string_view accept_encoding;
   bool keep_alive = true;  // HTTP/1.1 default, Connection: close / HTTP/1.0 rules applied
   // Every view above points into the connection's buffers and is valid until the handler
   // returns.
