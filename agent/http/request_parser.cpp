@@ -1,5 +1,6 @@
 #include "agent/http/request_parser.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -33,6 +34,29 @@ constexpr std::size_t kVersionFramingBytes = 7;   // "HTTP/" (on_version gets "1
 constexpr std::size_t kHeaderSeparatorBytes = 2;  // ": "
 constexpr std::size_t kHeaderLineEndBytes = 2;    // CRLF
 
+// Longest name of a field we keep ("accept-encoding"); longer names are not read further.
+constexpr std::size_t kMaxKeptNameBytes = 15;
+constexpr std::string_view kListSeparator = ", ";
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Field names are case-insensitive (RFC 9110 §5.1); `lower` is already lower case.
+bool name_is(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (ascii_lower(name[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// RFC 9110 §5.5: OWS around a field value is not part of it.
+std::string_view trim_ows(std::string_view value) {
+  const std::size_t begin = value.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  const std::size_t end = value.find_last_not_of(" \t");
+  return value.substr(begin, end - begin + 1);
+}
+
 RequestParser& owner(llhttp_t* parser) { return *static_cast<RequestParser*>(parser->data); }
 
 }  // namespace
@@ -61,15 +85,11 @@ struct ParserCallbacks {
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     return owner(p).on_header_field(at, len);
   }
-  static int on_header_field_complete(llhttp_t* p) {
-    return owner(p).count_header_bytes(kHeaderSeparatorBytes);
-  }
+  static int on_header_field_complete(llhttp_t* p) { return owner(p).on_header_field_complete(); }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     return owner(p).on_header_value(at, len);
   }
-  static int on_header_value_complete(llhttp_t* p) {
-    return owner(p).count_header_bytes(kHeaderLineEndBytes);
-  }
+  static int on_header_value_complete(llhttp_t* p) { return owner(p).on_header_value_complete(); }
   static int on_headers_complete(llhttp_t* p) { return owner(p).on_headers_complete(); }
   static int on_body(llhttp_t* p, const char* at, std::size_t len) {
     return owner(p).on_body(at, len);
@@ -138,6 +158,12 @@ void RequestParser::consume_request() {
   url_.clear();
   body_.clear();
   method_.clear();
+  field_name_.clear();
+  field_value_.clear();
+  field_ = KeptField::none;
+  headers_done_ = false;
+  accept_.clear();
+  accept_encoding_.clear();
   header_bytes_ = 0;
   route_ = RouteInfo{};
   request_ = Request{};
@@ -161,11 +187,52 @@ int RequestParser::on_url(const char* at, std::size_t len) {
   return 0;
 }
 
-// Header names and values are counted, not kept: the router needs none of them, and
-// llhttp itself tracks Content-Length, Transfer-Encoding and Connection.
-int RequestParser::on_header_field(const char*, std::size_t len) { return count_header_bytes(len); }
+// Header fields are counted, and only Accept and Accept-Encoding are kept: llhttp itself
+// tracks Content-Length, Transfer-Encoding and Connection, and nothing else is read. What is
+// kept was counted first, so it stays within max_header_bytes ("a, b" is shorter than the
+// two lines it joins).
+int RequestParser::on_header_field(const char* at, std::size_t len) {
+  if (int rc = count_header_bytes(len); rc != 0) return rc;
+  // A name may arrive in pieces; one byte past the longest kept name rules it out.
+  if (!headers_done_ && field_name_.size() <= kMaxKeptNameBytes) {
+    field_name_.append(at, std::min(len, kMaxKeptNameBytes + 1 - field_name_.size()));
+  }
+  return 0;
+}
 
-int RequestParser::on_header_value(const char*, std::size_t len) { return count_header_bytes(len); }
+int RequestParser::on_header_field_complete() {
+  if (int rc = count_header_bytes(kHeaderSeparatorBytes); rc != 0) return rc;
+  field_ = KeptField::none;
+  if (name_is(field_name_, "accept")) {
+    field_ = KeptField::accept;
+  } else if (name_is(field_name_, "accept-encoding")) {
+    field_ = KeptField::accept_encoding;
+  }
+  field_name_.clear();
+  field_value_.clear();
+  return 0;
+}
+
+int RequestParser::on_header_value(const char* at, std::size_t len) {
+  if (int rc = count_header_bytes(len); rc != 0) return rc;
+  if (field_ != KeptField::none) field_value_.append(at, len);
+  return 0;
+}
+
+int RequestParser::on_header_value_complete() {
+  if (int rc = count_header_bytes(kHeaderLineEndBytes); rc != 0) return rc;
+  if (field_ == KeptField::none) return 0;
+  std::string& list = field_ == KeptField::accept ? accept_ : accept_encoding_;
+  // An empty line adds no element; joining it would leave a dangling ", ".
+  const std::string_view value = trim_ows(field_value_);
+  if (!value.empty()) {
+    if (!list.empty()) list += kListSeparator;
+    list += value;
+  }
+  field_ = KeptField::none;
+  field_value_.clear();
+  return 0;
+}
 
 int RequestParser::on_headers_complete() {
   const std::string_view url = url_;
@@ -175,6 +242,11 @@ int RequestParser::on_headers_complete() {
       question == std::string_view::npos ? std::string_view() : url.substr(question + 1);
   request_.method = method_from_llhttp(llhttp_get_method(&parser_));
   request_.method_name = method_;
+  // Final from here: fields after the headers are chunked trailers, which are not kept
+  // (RFC 9110 §6.5.1), so these views cannot move under the handler.
+  headers_done_ = true;
+  request_.accept = accept_;
+  request_.accept_encoding = accept_encoding_;
 
   if (llhttp_get_http_major(&parser_) != 1) return fail(505, "HTTP version not supported");
   // We never tunnel; RFC 9110 §7.8 lets a server ignore Upgrade, so the request is answered

@@ -65,7 +65,9 @@ class RequestParser {
   int on_method(const char* at, std::size_t len);
   int on_url(const char* at, std::size_t len);
   int on_header_field(const char* at, std::size_t len);
+  int on_header_field_complete();
   int on_header_value(const char* at, std::size_t len);
+  int on_header_value_complete();
   int on_headers_complete();
   int on_body(const char* at, std::size_t len);
   int on_message_complete();
@@ -82,6 +84,15 @@ class RequestParser {
   std::string body_;
   std::string method_;
   std::size_t header_bytes_ = 0;
+  // The few header fields a handler sees (Request::accept, accept_encoding). Every other
+  // field is counted and dropped. All of these are cleared, not shrunk, between requests.
+  enum class KeptField { none, accept, accept_encoding };
+  std::string field_name_;   // the name being read, cut short once it cannot be kept
+  std::string field_value_;  // the value being read, when its field is kept
+  KeptField field_ = KeptField::none;
+  bool headers_done_ = false;  // later fields are chunked trailers, never kept
+  std::string accept_;
+  std::string accept_encoding_;
   RouteInfo route_;
   bool in_progress_ = false;
   bool complete_ = false;

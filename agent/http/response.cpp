@@ -73,7 +73,8 @@ std::shared_ptr<const PreparedResponse> PreparedResponse::make(const Response& r
   // A handler that hands us a header value with CR/LF has a bug; answering 500 beats
   // letting it inject headers into the response.
   const bool safe =
-      is_safe_header_value(response.content_type) && is_safe_header_value(response.allow);
+      is_safe_header_value(response.content_type) && is_safe_header_value(response.allow) &&
+      is_safe_header_value(response.content_encoding) && is_safe_header_value(response.vary);
   const int status = safe ? response.status : 500;
   // Three digits keep the status line well-formed whatever a handler passed.
   prepared->status = (status >= 100 && status <= 999) ? status : 500;
@@ -86,8 +87,15 @@ std::shared_ptr<const PreparedResponse> PreparedResponse::make(const Response& r
     const std::string_view content_type =
         safe ? std::string_view(response.content_type) : "text/plain; charset=utf-8";
     if (!content_type.empty()) fmt::format_to(out, "Content-Type: {}\r\n", content_type);
+    // Describes the body's bytes, so only a body the handler built carries it, never the
+    // plain-text 500 that replaced an unsafe response.
+    if (safe && !response.content_encoding.empty()) {
+      fmt::format_to(out, "Content-Encoding: {}\r\n", response.content_encoding);
+    }
     fmt::format_to(out, "Content-Length: {}\r\n", prepared->body.size());
   }
+  // Vary is about the request, not the body: a 304 carries it too (RFC 9110 §15.4.5).
+  if (safe && !response.vary.empty()) fmt::format_to(out, "Vary: {}\r\n", response.vary);
   if (safe && !response.allow.empty()) fmt::format_to(out, "Allow: {}\r\n", response.allow);
   return prepared;
 }

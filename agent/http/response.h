@@ -12,7 +12,8 @@ namespace covet::http {
 
 struct PreparedResponse {
   int status = 200;
-  // "HTTP/1.1 200 OK\r\nContent-Type: ...\r\nContent-Length: N\r\n[Allow: ...\r\n]"
+  // "HTTP/1.1 200 OK\r\nContent-Type: ...\r\n[Content-Encoding: ...\r\n]Content-Length: N\r\n
+  //  [Vary: ...\r\n][Allow: ...\r\n]"
   // The server appends Date, Connection when closing, and the blank line.
   std::string head;
   std::string body;

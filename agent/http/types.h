@@ -15,6 +15,10 @@ struct Request {
   std::string_view path;         // without the query
   std::string_view query;        // after '?', without it; empty when absent
   std::string_view body;
+  // The only request headers kept, for /metrics content negotiation. Repeated fields are
+  // joined with ", " (RFC 9110 §5.3), each value trimmed; empty when absent.
+  std::string_view accept;
+  std::string_view accept_encoding;
   bool keep_alive = true;  // HTTP/1.1 default, Connection: close / HTTP/1.0 rules applied
   // Every view above points into the connection's buffers and is valid until the handler
   // returns.
@@ -24,7 +28,11 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::string allow;  // set for 405
+  std::string allow;             // set for 405
+  std::string content_encoding;  // "gzip" when body is compressed; empty: no header
+  // Set by handlers whose body depends on Accept / Accept-Encoding, so caches keep the
+  // variants apart: "Accept, Accept-Encoding". Empty: no header.
+  std::string vary;
 };
 
 std::string_view reason_phrase(int status);

@@ -7,6 +7,8 @@
 //   - a reported request consumed at least one byte (progress), and is not "in progress";
 //   - request views point into the parser's own storage, never into the fed buffer (the
 //     server reuses its read buffer), and path/query/body respect their bounds;
+//   - accept / accept_encoding fit in the header limit and are trimmed, and negotiation over
+//     them (exporters/metrics/negotiation.h) returns without trouble;
 //   - errors carry a status the server knows how to send;
 //   - a PreparedResponse head is one well-formed block without a blank line inside.
 
@@ -17,6 +19,7 @@
 
 #include "agent/http/request_parser.h"
 #include "agent/http/response.h"
+#include "exporters/metrics/negotiation.h"
 
 namespace {
 
@@ -50,6 +53,8 @@ RouteInfo fuzz_route(std::string_view path) {
   return route;
 }
 
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
 bool points_into(std::string_view view, std::string_view buffer) {
   if (view.empty() || buffer.empty()) return false;
   const auto begin = reinterpret_cast<std::uintptr_t>(buffer.data());
@@ -68,9 +73,9 @@ void check_head(const PreparedResponse& prepared) {
 void check_request(const RequestParser& parser, std::string_view fed, std::size_t input_size) {
   const covet::http::Request& request = parser.request();
   check(!parser.in_progress());
-  for (std::string_view view : {request.path, request.query, request.body, request.method_name}) {
-    check(!points_into(view, fed));
-  }
+  const std::string_view views[] = {request.path,        request.query,  request.body,
+                                    request.method_name, request.accept, request.accept_encoding};
+  for (std::string_view view : views) check(!points_into(view, fed));
   check(request.path.find('?') == std::string_view::npos);
   if (!request.query.empty()) {
     check(request.query.data() == request.path.data() + request.path.size() + 1);
@@ -78,11 +83,25 @@ void check_request(const RequestParser& parser, std::string_view fed, std::size_
   check(request.path.size() + request.query.size() <= kMaxHeaderBytes);
   check(request.body.size() <= parser.route().max_body);
   check(request.body.size() <= input_size);
+  for (std::string_view list : {request.accept, request.accept_encoding}) {
+    check(list.size() <= kMaxHeaderBytes);
+    check(list.find_first_of("\r\n") == std::string_view::npos);
+    if (list.empty()) continue;
+    check(!is_ows(list.front()) && !is_ows(list.back()));
+  }
   // Touch every byte so ASan reports a view into freed or foreign memory.
   volatile char sink = 0;
-  for (std::string_view view : {request.path, request.query, request.body, request.method_name}) {
+  for (std::string_view view : views) {
     for (char c : view) sink = static_cast<char>(sink ^ c);
   }
+  const auto format = covet::metrics::choose_format(request.accept);
+  check(format == covet::scrape::Format::prometheus_text ||
+        format == covet::scrape::Format::openmetrics);
+  // Empty lists choose the defaults.
+  if (request.accept.empty()) check(format == covet::scrape::Format::prometheus_text);
+  if (request.accept_encoding.empty())
+    check(!covet::metrics::accepts_gzip(request.accept_encoding));
+  sink = static_cast<char>(sink ^ covet::metrics::accepts_gzip(request.accept_encoding));
 }
 
 void answer(const RequestParser& parser, unsigned salt) {
@@ -92,6 +111,8 @@ void answer(const RequestParser& parser, unsigned salt) {
   response.body = std::string(request.path);
   response.content_type = std::string(request.query);  // may hold CR/LF: must not leak out
   response.allow = std::string(parser.route().allow);
+  response.content_encoding = std::string(request.accept_encoding);
+  response.vary = std::string(request.accept);
   const auto prepared = PreparedResponse::make(response);
   check(prepared != nullptr);
   check_head(*prepared);

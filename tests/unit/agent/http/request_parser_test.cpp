@@ -34,6 +34,8 @@ struct Parsed {
   std::string path;
   std::string query;
   std::string body;
+  std::string accept;
+  std::string accept_encoding;
   bool keep_alive = false;
   bool route_found = false;
   unsigned route_methods = 0;
@@ -47,6 +49,8 @@ Parsed copy(const RequestParser& parser) {
                 std::string(r.path),
                 std::string(r.query),
                 std::string(r.body),
+                std::string(r.accept),
+                std::string(r.accept_encoding),
                 r.keep_alive,
                 parser.route().found,
                 parser.route().methods,
@@ -55,7 +59,8 @@ Parsed copy(const RequestParser& parser) {
 
 bool operator==(const Parsed& a, const Parsed& b) {
   return a.method == b.method && a.method_name == b.method_name && a.path == b.path &&
-         a.query == b.query && a.body == b.body && a.keep_alive == b.keep_alive &&
+         a.query == b.query && a.body == b.body && a.accept == b.accept &&
+         a.accept_encoding == b.accept_encoding && a.keep_alive == b.keep_alive &&
          a.route_found == b.route_found && a.route_methods == b.route_methods &&
          a.route_allow == b.route_allow;
 }
@@ -177,11 +182,12 @@ TEST(RequestParserTest, ReportsConsumedBytesPerRequest) {
 
 TEST(RequestParserTest, EverySplitGivesTheSameResult) {
   const std::string_view inputs[] = {
-      "GET /health?verbose HTTP/1.1\r\nHost: a\r\nUser-Agent: kube-probe/1.29\r\n\r\n"
+      "GET /health?verbose HTTP/1.1\r\nHost: a\r\nUser-Agent: kube-probe/1.29\r\n"
+      "Accept: text/plain;q=0.5\r\naccept-encoding:  gzip \r\nACCEPT: */*\r\n\r\n"
       "POST /upload HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
       "GET / HTTP/1.0\r\n\r\n",
       "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
-      "HEAD /health HTTP/1.1\r\n\r\n",
+      "HEAD /health HTTP/1.1\r\nAccept-Encoding: x-gzip;q=0.5, *\r\n\r\n",
       "GET /nope HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\nbad header\r\n\r\n",
   };
   for (std::string_view input : inputs) {
@@ -369,6 +375,115 @@ TEST(RequestParserTest, ViewsStayValidUntilConsumed) {
   EXPECT_EQ(parser.request().query, "a=b");
   EXPECT_EQ(parser.request().body, "body");
   EXPECT_EQ(parser.request().method_name, "POST");
+}
+
+TEST(RequestParserTest, KeepsAcceptAndAcceptEncoding) {
+  const Outcome outcome = parse(
+      "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+      "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n"
+      "Accept-Encoding: gzip\r\nUser-Agent: Prometheus/2.45.0\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.requests[0].accept,
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "gzip");
+}
+
+TEST(RequestParserTest, AbsentAcceptFieldsAreEmpty) {
+  const Outcome outcome = parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.requests[0].accept, "");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "");
+}
+
+TEST(RequestParserTest, MatchesFieldNamesWithoutCase) {
+  const Outcome outcome = parse("GET / HTTP/1.1\r\nACCEPT: a/b\r\naCCEPT-eNCODING: br\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.requests[0].accept, "a/b");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "br");
+}
+
+TEST(RequestParserTest, KeepsNoOtherFieldEvenWhenItLooksAlike) {
+  const Outcome outcome = parse(
+      "GET / HTTP/1.1\r\nAccept-Language: en\r\nAccepts: x/y\r\nX-Accept: x/y\r\n"
+      "Accept-Encodings: gzip\r\nAccept-Encoding-X: gzip\r\nAccept-Charset: utf-8\r\n"
+      "Content-Encoding: gzip\r\nA: x/y\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.requests[0].accept, "");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "");
+}
+
+TEST(RequestParserTest, JoinsRepeatedFieldsAndTrimsEachValue) {
+  const Outcome outcome = parse(
+      "GET / HTTP/1.1\r\nAccept:   text/plain  \r\nAccept-Encoding: gzip\r\n"
+      "Accept:\t*/*;q=0.1\t\r\nAccept: \r\nAccept-Encoding:br , deflate\r\n"
+      "accept: application/json\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  // The empty Accept line adds no element, so no ", , " appears.
+  EXPECT_EQ(outcome.requests[0].accept, "text/plain, */*;q=0.1, application/json");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "gzip, br , deflate");
+}
+
+TEST(RequestParserTest, AFieldWithOnlyEmptyValuesStaysEmpty) {
+  const Outcome outcome = parse("GET / HTTP/1.1\r\nAccept:\r\nAccept:   \r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_EQ(outcome.requests[0].accept, "");
+}
+
+TEST(RequestParserTest, StartsEachPipelinedRequestWithoutTheLastOnesFields) {
+  const Outcome outcome = parse(
+      "GET / HTTP/1.1\r\nAccept: a/b\r\nAccept-Encoding: gzip\r\n\r\n"
+      "GET /health HTTP/1.1\r\n\r\n"
+      "GET / HTTP/1.1\r\nAccept: c/d\r\n\r\n");
+  ASSERT_EQ(outcome.requests.size(), 3u);
+  EXPECT_EQ(outcome.requests[0].accept, "a/b");
+  EXPECT_EQ(outcome.requests[0].accept_encoding, "gzip");
+  EXPECT_EQ(outcome.requests[1].accept, "");
+  EXPECT_EQ(outcome.requests[1].accept_encoding, "");
+  EXPECT_EQ(outcome.requests[2].accept, "c/d");
+  EXPECT_EQ(outcome.requests[2].accept_encoding, "");
+}
+
+TEST(RequestParserTest, IgnoresAcceptInChunkedTrailers) {
+  const std::string_view input =
+      "POST /upload HTTP/1.1\r\nAccept: a/b\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nAccept: c/d\r\nAccept-Encoding: gzip\r\n"
+      "Accept: a-trailer-long-enough-to-move-any-buffer-it-were-appended-to/x\r\n\r\n";
+  for (std::size_t chunk : {std::string_view::npos, std::size_t{1}}) {
+    const Outcome outcome = parse(input, chunk);
+    ASSERT_EQ(outcome.requests.size(), 1u);
+    EXPECT_EQ(outcome.requests[0].body, "abc");
+    EXPECT_EQ(outcome.requests[0].accept, "a/b");
+    EXPECT_EQ(outcome.requests[0].accept_encoding, "");
+  }
+}
+
+TEST(RequestParserTest, KeptFieldsStayWithinTheHeaderLimit) {
+  const RequestLimits limits{512};
+  std::string input = "GET / HTTP/1.1\r\n";
+  // Repeated lines: each adds its value plus ", " to the kept text, and more to the count.
+  while (input.size() + 32 < limits.max_header_bytes) input += "Accept: text/plain\r\n";
+  Outcome outcome = parse(input + "\r\n", std::string_view::npos, limits);
+  ASSERT_EQ(outcome.requests.size(), 1u);
+  EXPECT_LE(outcome.requests[0].accept.size(), limits.max_header_bytes);
+  EXPECT_EQ(outcome.requests[0].accept.substr(0, 22), "text/plain, text/plain");
+
+  input += "Accept: " + std::string(64, 'a') + "\r\n\r\n";
+  outcome = parse(input, std::string_view::npos, limits);
+  EXPECT_TRUE(outcome.requests.empty());
+  EXPECT_EQ(outcome.error_status, 431);
+}
+
+TEST(RequestParserTest, AcceptViewsStayValidUntilConsumed) {
+  RequestParser parser({}, test_route);
+  std::string input = "GET / HTTP/1.1\r\nAccept: text/plain\r\nAccept-Encoding: gzip\r\n\r\n";
+  std::size_t consumed = 0;
+  ASSERT_EQ(parser.feed(input, consumed), Event::request);
+  input.assign(input.size(), 'z');
+  EXPECT_EQ(parser.request().accept, "text/plain");
+  EXPECT_EQ(parser.request().accept_encoding, "gzip");
+  parser.consume_request();
+  EXPECT_EQ(parser.request().accept, "");
+  EXPECT_EQ(parser.request().accept_encoding, "");
 }
 
 }  // namespace

@@ -67,5 +67,56 @@ TEST(ResponseTest, RefusesHeaderInjectionWith500) {
   EXPECT_EQ(reply->body, "internal server error\n");
 }
 
+TEST(ResponseTest, AddsContentEncodingAndVaryWhenSet) {
+  Response response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.content_encoding = "gzip";
+  response.vary = "Accept, Accept-Encoding";
+  response.body = std::string("\x1f\x8b\x08\x00", 4);
+  const Reply reply = PreparedResponse::make(response);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->head,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+            "Content-Encoding: gzip\r\nContent-Length: 4\r\nVary: Accept, Accept-Encoding\r\n");
+  EXPECT_EQ(reply->body.size(), 4u);
+}
+
+TEST(ResponseTest, VaryWithoutEncodingForAnUncompressedVariant) {
+  Response response;
+  response.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  response.vary = "Accept, Accept-Encoding";
+  response.body = "# EOF\n";
+  const Reply reply = PreparedResponse::make(response);
+  EXPECT_EQ(reply->head,
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n"
+            "Content-Length: 6\r\nVary: Accept, Accept-Encoding\r\n");
+}
+
+TEST(ResponseTest, NotModifiedKeepsVaryButNoContentEncoding) {
+  Response response;
+  response.status = 304;
+  response.content_encoding = "gzip";
+  response.vary = "Accept, Accept-Encoding";
+  const Reply reply = PreparedResponse::make(response);
+  EXPECT_EQ(reply->head, "HTTP/1.1 304 Not Modified\r\nVary: Accept, Accept-Encoding\r\n");
+}
+
+TEST(ResponseTest, RefusesInjectionThroughEncodingOrVaryWith500) {
+  Response encoding;
+  encoding.content_encoding = "gzip\r\nSet-Cookie: evil=1";
+  encoding.body = "\x1f\x8b";
+  Response vary;
+  vary.vary = "Accept\nSet-Cookie: evil=1";
+  for (const Response& response : {encoding, vary}) {
+    const Reply reply = PreparedResponse::make(response);
+    EXPECT_EQ(reply->status, 500);
+    EXPECT_EQ(reply->head,
+              "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; "
+              "charset=utf-8\r\nContent-Length: 22\r\n");
+    EXPECT_EQ(reply->body, "internal server error\n");
+  }
+}
+
 }  // namespace
 }  // namespace covet::http
