@@ -99,14 +99,17 @@ int Agent::run() {
     scheduler_->add(index, probes::make_probe(&loop_, probe), probe.interval, probe.timeout);
   }
 
+  scraper_ = std::make_unique<scrape::Scraper>(&loop_, config_.scrape, log_);
   exposition_.add(registry_);
   exposition_.add(probe_metrics_.readings());
   exposition_.add(std::make_shared<ProcessMetrics>());
   exposition_.add(
       std::make_shared<metrics::CallbackCollector>([this] { return agent_families(); }));
+  exposition_.add(
+      std::make_shared<metrics::CallbackCollector>([this] { return scraper_->families(); }));
 
-  router_ = std::make_unique<AgentRouter>(
-      endpoints_, [this]() -> const std::string& { return exposition_.render(); });
+  metrics_endpoint_ = std::make_unique<MetricsEndpoint>(exposition_, *scraper_);
+  router_ = std::make_unique<AgentRouter>(endpoints_, *metrics_endpoint_);
   http::ServerLimits limits;
   limits.max_connections = config_.server.max_connections;
   limits.idle_timeout = config_.server.idle_timeout;
@@ -284,6 +287,7 @@ void Agent::close_everything() {
   }
   if (scheduler_) scheduler_->close(nullptr);
   if (server_) server_->close(nullptr);
+  if (scraper_) scraper_->close(nullptr);
 }
 
 }  // namespace covet

@@ -18,10 +18,12 @@
 #include "agent/health/model.h"
 #include "agent/http/server.h"
 #include "agent/logging.h"
+#include "agent/metrics_endpoint.h"
 #include "agent/router.h"
 #include "config/config.h"
 #include "exporters/metrics/exposition.h"
 #include "exporters/metrics/probe_metrics.h"
+#include "exporters/scrape/scraper.h"
 #include "probes/scheduler.h"
 
 namespace prometheus {
@@ -58,6 +60,8 @@ class Agent {
   std::shared_ptr<prometheus::Registry> registry_;
   metrics::ProbeMetrics probe_metrics_;
   metrics::Exposition exposition_;
+  std::unique_ptr<scrape::Scraper> scraper_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<AgentRouter> router_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<probes::Scheduler> scheduler_;

@@ -1,7 +1,5 @@
 #include "agent/router.h"
 
-#include "exporters/metrics/exposition.h"
-
 namespace covet {
 namespace {
 
@@ -20,16 +18,21 @@ constexpr std::string_view kIndex =
 
 }  // namespace
 
-AgentRouter::AgentRouter(health::HealthEndpoints& health, MetricsRenderer metrics)
-    : health_(health), metrics_(std::move(metrics)) {
+AgentRouter::AgentRouter(health::HealthEndpoints& health, MetricsEndpoint& metrics)
+    : health_(health), metrics_(metrics) {
   http::Response index;
   index.body = std::string(kIndex);
   index_ = http::PreparedResponse::make(index);
 }
 
 http::RouteInfo AgentRouter::lookup(std::string_view path) const {
+  if (path == "/metrics") {
+    http::RouteInfo route{true, http::method_bit(http::Method::get), kGetHead, kMaxGetBody};
+    route.deferred = true;
+    return route;
+  }
   if (path == "/health/ready" || path == "/health/live" || path == "/health/startup" ||
-      path == "/health" || path == "/metrics" || path == "/") {
+      path == "/health" || path == "/") {
     return http::RouteInfo{true, http::method_bit(http::Method::get), kGetHead, kMaxGetBody};
   }
   return http::RouteInfo{};
@@ -44,13 +47,15 @@ http::Reply AgentRouter::handle(const http::Request& request) {
   if (path == "/health/startup")
     return health_.probe_endpoint(health::Endpoint::startup, request.query);
   if (path == "/health") return health_.summary();
-  if (path == "/metrics") {
-    http::Response response;
-    response.content_type = metrics::kTextContentType;
-    response.body = metrics_();
-    return http::PreparedResponse::make(response);
-  }
   return index_;
+}
+
+void AgentRouter::handle_later(const http::Request& request, Respond respond) {
+  if (request.path == "/metrics") {
+    metrics_.handle(request, std::move(respond));
+    return;
+  }
+  respond(handle(request));
 }
 
 }  // namespace covet

@@ -49,6 +49,14 @@ std::optional<std::string> read_url(const Field& field, ValueReader& reader) {
     reader.report(field, "invalid URL " + url->shown + ": expected a host after the scheme");
     return std::nullopt;
   }
+  // user:password@ would be printed wherever the URL is: errors, logs, --print-config. The
+  // URL is not repeated here for the same reason.
+  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) {
+    reader.report(field,
+                  "credentials in a URL are not accepted (they would show in logs): use a "
+                  "password or token file");
+    return std::nullopt;
+  }
   return url->value;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "agent/curl_failure.h"
 #include "config/http_status.h"
 
 namespace covet::probes {
@@ -15,32 +16,6 @@ namespace {
 // blackbox_exporter's name, so its dashboards read ours. 0 when no response arrived.
 constexpr std::string_view kStatusCodeName = "probe_http_status_code";
 constexpr std::string_view kStatusCodeHelp = "Response HTTP status code.";
-
-// curl's result as our failure class. Anything unlisted is an I/O problem on a connection
-// that did open (reset, empty reply, protocol error).
-std::string_view reason_of(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-      return "refused";
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return "dns";
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_USE_SSL_FAILED:
-      return "tls";
-    case CURLE_OPERATION_TIMEDOUT:
-      return "timeout";
-    default:
-      return "io_error";
-  }
-}
 
 // `text` in double quotes, with quotes and backslashes escaped, for messages.
 std::string quoted(std::string_view text) {
@@ -168,7 +143,7 @@ ProbeResult HttpProbe::judge(CURLcode code) {
                                     false});
   if (code != CURLE_OK) {
     result.status = Status::failing;
-    result.reason = std::string(reason_of(code));
+    result.reason = std::string(net::failure_reason(code));
     const char* message = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(code);
     result.error = what_ + ": " + message;
     return result;

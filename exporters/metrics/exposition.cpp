@@ -10,13 +10,18 @@ void Exposition::add(std::shared_ptr<prometheus::Collectable> collectable) {
   collectables_.push_back(std::move(collectable));
 }
 
-const std::string& Exposition::render() {
+std::vector<prometheus::MetricFamily> Exposition::collect() const {
   std::vector<prometheus::MetricFamily> families;
   for (const auto& collectable : collectables_) {
     auto collected = collectable->Collect();
     families.insert(families.end(), std::make_move_iterator(collected.begin()),
                     std::make_move_iterator(collected.end()));
   }
+  return families;
+}
+
+const std::string& Exposition::render() {
+  const std::vector<prometheus::MetricFamily> families = collect();
   // prometheus-cpp serializes into an ostream; /metrics is read every 15-60 s, so a fresh
   // stream per request costs nothing that matters. Our own hot paths avoid this.
   std::ostringstream stream;

@@ -28,6 +28,8 @@ class CallbackCollector final : public prometheus::Collectable {
 class Exposition {
  public:
   void add(std::shared_ptr<prometheus::Collectable> collectable);
+  // Every family of every collectable, in the order they were added.
+  std::vector<prometheus::MetricFamily> collect() const;
   const std::string& render();
 
  private:

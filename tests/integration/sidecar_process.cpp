@@ -96,7 +96,14 @@ HttpResult HttpClient::get(const std::string& url, const std::string& method) {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
   }
+  curl_slist* headers = nullptr;
+  for (const std::string& header : headers_) headers = curl_slist_append(headers, header.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING,
+                   accept_encoding_.empty() ? nullptr : accept_encoding_.c_str());
   CURLcode rc = curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     result.error = curl_easy_strerror(rc);
     return result;

@@ -30,9 +30,15 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
   HttpResult get(const std::string& url, const std::string& method = "GET");
+  // Sent with every later request: "Accept: ..." lines.
+  void set_headers(std::vector<std::string> headers) { headers_ = std::move(headers); }
+  // Accept-Encoding to ask for ("gzip"); the body is decoded, the header kept. "": none.
+  void set_accept_encoding(std::string encoding) { accept_encoding_ = std::move(encoding); }
 
  private:
   void* curl_;
+  std::vector<std::string> headers_;
+  std::string accept_encoding_;
 };
 
 // A blocking TCP client for raw bytes.

@@ -67,6 +67,16 @@ class TestHttpServer {
     reason_ = std::move(reason);
     body_ = std::move(body);
   }
+  // The Content-Type of later answers; "" sends none.
+  void set_content_type(std::string content_type) {
+    std::lock_guard lock(mutex_);
+    content_type_ = std::move(content_type);
+  }
+  // Waits this long before each answer (a slow app).
+  void set_delay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mutex_);
+    delay_ = delay;
+  }
   void set_mode(Mode mode) {
     std::lock_guard lock(mutex_);
     mode_ = mode;
@@ -124,15 +134,19 @@ class TestHttpServer {
       ++requests_;
       Mode mode;
       std::string response;
+      std::chrono::milliseconds delay{0};
       {
         std::lock_guard lock(mutex_);
         last_request_ = head;
         mode = mode_;
+        delay = delay_;
         const bool is_head = head.starts_with("HEAD ");
         response = "HTTP/1.1 " + std::to_string(status_) + " " + reason_ +
-                   "\r\nContent-Length: " + std::to_string(body_.size()) + "\r\n\r\n" +
-                   (is_head ? std::string() : body_);
+                   "\r\nContent-Length: " + std::to_string(body_.size()) + "\r\n" +
+                   (content_type_.empty() ? "" : "Content-Type: " + content_type_ + "\r\n") +
+                   "\r\n" + (is_head ? std::string() : body_);
       }
+      if (delay.count() > 0) std::this_thread::sleep_for(delay);
       if (mode == Mode::close) break;
       if (mode == Mode::hang) {
         while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -159,6 +173,8 @@ class TestHttpServer {
   std::string reason_ = "OK";
   std::string body_ = "ok\n";
   std::string last_request_;
+  std::string content_type_;
+  std::chrono::milliseconds delay_{0};
   std::thread accept_thread_;
   std::list<std::thread> connection_threads_;  // only the accept thread adds, before join
 };

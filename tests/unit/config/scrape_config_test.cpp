@@ -331,6 +331,19 @@ TEST(ScrapeConfig, UnknownKeysWithSuggestion) {
       }));
 }
 
+TEST(ScrapeConfig, CredentialsInTheUrlAreRefusedWithoutRepeatingThem) {
+  const Lines errors =
+      target_errors("name: app, url: \"http://user:hunter2@127.0.0.1:8000/metrics\"");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "config.yaml:2:23: scrape[0].url: credentials in a URL are not accepted (they would "
+            "show in logs): use a password or token file");
+  // An @ in the path or query is not userinfo.
+  EXPECT_EQ(
+      loaded("scrape:\n  - { name: app, url: \"http://127.0.0.1/m?to=a@b\" }\n").scrape.at(0).url,
+      "http://127.0.0.1/m?to=a@b");
+}
+
 // --- durations, bounds ---------------------------------------------------------------------
 
 TEST(ScrapeConfig, TimeoutAndMinInterval) {
