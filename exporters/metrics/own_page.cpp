@@ -76,12 +76,12 @@ scrape::Page to_page(const std::vector<prometheus::MetricFamily>& families) {
   page.format = scrape::Format::prometheus_text;
   page.families.reserve(families.size());
   for (const prometheus::MetricFamily& source : families) {
-    MetricFamily family{.name = source.name,
-                        .type = MetricType::untyped,
-                        .help = source.help.empty() ? std::nullopt
-                                                    : std::optional<std::string>(source.help),
-                        .unit = {},
-                        .samples = {}};
+    MetricFamily family{
+        .name = source.name,
+        .type = MetricType::untyped,
+        .help = source.help.empty() ? std::nullopt : std::optional<std::string>(source.help),
+        .unit = {},
+        .samples = {}};
     for (const prometheus::ClientMetric& metric : source.metric) {
       switch (source.type) {
         case prometheus::MetricType::Counter:

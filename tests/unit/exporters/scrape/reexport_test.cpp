@@ -42,7 +42,7 @@ struct Reexported {
 };
 
 Reexported run(std::string_view text, const ScrapeTargetConfig& target,
-        Format format = Format::prometheus_text) {
+               Format format = Format::prometheus_text) {
   Reexported r{parsed(text, format), {}};
   const ReexportPlan plan(target);
   const OwnNames own(own_page());
@@ -223,8 +223,8 @@ TEST(Reexport, AnIdenticalSeriesOfOursDropsTheAppsFamily) {
 TEST(Reexport, ADistinctSeriesOfOurFamilyIsMergedIntoIt) {
   ScrapeTargetConfig target;
   target.labels = {{"container", "app"}};
-  Reexported r = run("# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 1e9\n",
-              target);
+  Reexported r = run(
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 1e9\n", target);
   EXPECT_TRUE(r.page.families.empty());
   ASSERT_EQ(r.outcome.merged.size(), 1u);
   EXPECT_EQ(r.outcome.merged[0].name, "process_resident_memory_bytes");
@@ -248,8 +248,8 @@ TEST(Reexport, AnOpenMetricsCounterClashesByItsSampleName) {
 TEST(Reexport, AFamilyOfAnotherTypeUnderOurNameIsDropped) {
   ScrapeTargetConfig target;
   target.labels = {{"container", "app"}};
-  Reexported r = run("# TYPE process_resident_memory_bytes counter\nprocess_resident_memory_bytes 1\n",
-              target);
+  Reexported r = run(
+      "# TYPE process_resident_memory_bytes counter\nprocess_resident_memory_bytes 1\n", target);
   EXPECT_TRUE(r.page.families.empty());
   EXPECT_TRUE(r.outcome.merged.empty());
   EXPECT_EQ(r.outcome.dropped_by_clash, 1u);
