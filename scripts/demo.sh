@@ -63,7 +63,7 @@ start_postgres 55432
 start_redis 56379
 start_app 8000
 
-write_sidecar_config "$binary" "$work/covet-sidecar.yaml" "127.0.0.1:$sidecar_port" info
+SIDECAR_SCRAPE_APP=1 write_sidecar_config "$binary" "$work/covet-sidecar.yaml" "127.0.0.1:$sidecar_port" info
 "$binary" --config "$work/covet-sidecar.yaml" </dev/null 2>"$work/covet-sidecar.log" &
 sidecar_pid=$!
 
@@ -81,6 +81,9 @@ cat <<TEXT
 
 --- curl -s '$base/health?verbose'
 $(curl -s "$base/health?verbose")
+
+--- the app's series, re-exported beside the sidecar's own: curl -s $base/metrics | grep ...
+$(curl -s "$base/metrics" | grep -E '^(covet_sidecar_scrape_(up|samples)|http_requests_total|db_connections_active|process_resident_memory_bytes)' | head -n 12)
 
 covet-sidecar (pid $sidecar_pid):
   $base/health/live   $base/health/ready?verbose   $base/health/startup

@@ -5,6 +5,10 @@
 #
 #   write_sidecar_config BINARY FILE LISTEN LOG_LEVEL
 #
+# With SIDECAR_SCRAPE_APP=1 the sidecar also scrapes the app's /metrics and serves it on its
+# own (the demo); the exporter benchmark leaves it off, as the exporters it is measured
+# against do not re-export the app.
+#
 # The file is checked with `BINARY --check-config`; an error is fatal and printed.
 
 # listen log_level
@@ -32,6 +36,16 @@ probes:
   - { name: disk, type: disk, path: $LS_DIR, warn_free_percent: 10, fail_free_percent: 2 }
   - { name: memory, type: memory, warn_percent: 85, fail_percent: 95 }
 YAML
+  if [ "${SIDECAR_SCRAPE_APP:-0}" = 1 ]; then
+    cat <<YAML
+scrape:
+  - name: app
+    url: http://127.0.0.1:$APP_PORT/metrics
+    timeout: 5s
+    # Tells the app's process_* series apart from the sidecar's own.
+    labels: { container: app }
+YAML
+  fi
 }
 
 write_sidecar_config() {
