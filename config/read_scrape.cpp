@@ -297,7 +297,8 @@ std::optional<std::vector<ScrapeRule>> read_rules(const Field& field, ValueReade
 // Name -> where it was first used, for the uniqueness check across the list.
 using SeenNames = std::unordered_map<std::string, Position>;
 
-ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames& seen) {
+ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames& seen,
+                               Duration request_timeout) {
   const MappingReader mapping(item.value, item.path, item.at, reader);
   mapping.reject_unknown(kTargetKeys);
   ScrapeTargetConfig target;
@@ -332,6 +333,19 @@ ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames
 
   read_key(mapping, "timeout", target.timeout,
            [&](const Field& f) { return reader.duration(f, Duration{1}, kMaxTimeout); });
+  // /metrics waits for the fetch, and the server answers 503 to a request still unanswered
+  // after server.request_timeout: the fetch has to give up first.
+  if (target.timeout >= request_timeout) {
+    const std::string message = "timeout " + format_duration(target.timeout) +
+                                " must be below server.request_timeout (" +
+                                format_duration(request_timeout) +
+                                "): /metrics waits for this fetch and is cut at request_timeout";
+    if (const std::optional<Field> timeout = mapping.find("timeout")) {
+      reader.report(*timeout, message);
+    } else {
+      reader.report(item, message);
+    }
+  }
   read_key(mapping, "min_interval", target.min_interval,
            [&](const Field& f) { return reader.duration(f, Duration{0}, kMaxMinInterval); });
   read_key(mapping, "labels", target.labels,
@@ -367,7 +381,8 @@ ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames
 
 }  // namespace
 
-std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader) {
+std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader,
+                                            Duration request_timeout) {
   std::vector<ScrapeTargetConfig> targets;
   const std::optional<std::vector<Field>> items =
       read_sequence(field, "a list of scrape targets (use [] for none)", reader);
@@ -378,7 +393,7 @@ std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& rea
       reader.report(item, "expected a scrape target: a mapping with at least name and url");
       continue;
     }
-    targets.push_back(read_target(item, reader, seen));
+    targets.push_back(read_target(item, reader, seen, request_timeout));
   }
   return targets;
 }

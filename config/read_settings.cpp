@@ -85,7 +85,7 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config) 
     config.probes = read_probes(*field, reader);
   }
   if (const std::optional<Field> field = top.find("scrape")) {
-    config.scrape = read_scrape(*field, reader);
+    config.scrape = read_scrape(*field, reader, config.server.request_timeout);
   }
 }
 

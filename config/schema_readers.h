@@ -20,7 +20,9 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config);
 std::vector<ProbeConfig> read_probes(const Field& field, ValueReader& reader);
 
 // Reads `scrape:`. Invalid targets are reported and left out.
-std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader);
+// Each target's timeout must be below `request_timeout` (server.request_timeout).
+std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader,
+                                            Duration request_timeout);
 
 // An http:// or https:// URL with a host, as written, or nothing (reported).
 std::optional<std::string> read_url(const Field& field, ValueReader& reader);

@@ -71,7 +71,7 @@ TEST(PrintEffectiveConfig, EveryFieldChangedRoundTrips) {
   config.listen = {"::1", 9000};
   config.log = {LogFormat::text, LogLevel::trace};
   config.shutdown = {Duration{1500}, Duration{90'000}};
-  config.server = {7, Duration{3'600'000}, Duration{1}};
+  config.server = {7, Duration{3'600'000}, Duration{251}};
   ProbeConfig disk;
   disk.name = "data.v2_x-y";
   disk.type = "disk";

@@ -96,7 +96,8 @@ TEST(ScrapeConfig, EmptyOptionalSectionsAreEmpty) {
 // --- every key ----------------------------------------------------------------------------
 
 TEST(ScrapeConfig, EveryKey) {
-  const Config config = loaded(R"(scrape:
+  const Config config = loaded(R"(server: { request_timeout: 2m }
+scrape:
   - name: app.v2_x-y
     url: https://app.test:8443/metrics?format=prometheus
     timeout: 1m
@@ -342,6 +343,23 @@ TEST(ScrapeConfig, CredentialsInTheUrlAreRefusedWithoutRepeatingThem) {
   EXPECT_EQ(
       loaded("scrape:\n  - { name: app, url: \"http://127.0.0.1/m?to=a@b\" }\n").scrape.at(0).url,
       "http://127.0.0.1/m?to=a@b");
+}
+
+TEST(ScrapeConfig, TimeoutMustBeBelowTheServersRequestTimeout) {
+  // /metrics waits for the fetch; the server cuts the request at request_timeout.
+  EXPECT_EQ(errors_of("scrape:\n  - { name: app, url: \"http://127.0.0.1/m\", timeout: 10s }\n"),
+            Lines{"config.yaml:2:54: scrape[0].timeout: timeout 10s must be below "
+                  "server.request_timeout (10s): /metrics waits for this fetch and is cut at "
+                  "request_timeout"});
+  EXPECT_EQ(errors_of("server: { request_timeout: 3s }\n"
+                      "scrape:\n  - { name: app, url: \"http://127.0.0.1/m\" }\n"),
+            Lines{"config.yaml:3:5: scrape[0]: timeout 5s must be below server.request_timeout "
+                  "(3s): /metrics waits for this fetch and is cut at request_timeout"});
+  EXPECT_EQ(loaded("server: { request_timeout: 30s }\n"
+                   "scrape:\n  - { name: app, url: \"http://127.0.0.1/m\", timeout: 20s }\n")
+                .scrape.at(0)
+                .timeout,
+            Duration{20000});
 }
 
 // --- durations, bounds ---------------------------------------------------------------------
