@@ -125,6 +125,8 @@ TEST_F(EndpointsIT, PromtoolAcceptsMetrics) {
   std::ofstream(path) << r.body;
   CommandResult check = run_shell("promtool check metrics < " + path + " 2>&1");
   EXPECT_EQ(check.exit_code, 0) << check.out;
+  // Exit 0 still allows output; a clean page has none.
+  EXPECT_EQ(check.out, "");
 }
 
 TEST_F(EndpointsIT, LogsAreJsonLinesWithStateChanges) {

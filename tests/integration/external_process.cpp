@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,13 +19,16 @@ extern char** environ;
 
 namespace covet::testing {
 
-ExternalProcess::ExternalProcess(std::vector<std::string> argv, std::vector<std::string> env)
-    : argv_(std::move(argv)), env_(std::move(env)) {
+ExternalProcess::ExternalProcess(std::vector<std::string> argv, std::vector<std::string> env,
+                                 std::string log_path)
+    : argv_(std::move(argv)), env_(std::move(env)), log_path_(std::move(log_path)) {
+  if (!log_path_.empty()) return;
   char tmpl[] = "/tmp/covet-ext-XXXXXX.log";
   const int fd = ::mkstemps(tmpl, 4);
   if (fd >= 0) {
     ::close(fd);
     log_path_ = tmpl;
+    owns_log_ = true;
   }
 }
 
@@ -39,7 +43,7 @@ ExternalProcess::~ExternalProcess() {
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  if (!log_path_.empty()) std::remove(log_path_.c_str());
+  if (owns_log_) std::remove(log_path_.c_str());
 }
 
 bool ExternalProcess::exited() {
@@ -62,10 +66,13 @@ bool ExternalProcess::start() {
   std::vector<char*> argv;
   for (std::string& arg : argv_) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  const int log = ::open(log_path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log < 0) return false;
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // If the parent died before prctl, the signal would never come: check, and go.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     ::execve(argv[0], argv.data(), envp.data());

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,8 +213,12 @@ bool SidecarProcess::start() {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
+    // Killed with the test process, so a crashed or killed run leaves no agent behind (the
+    // signal follows the forking thread: start() runs on the test's own thread).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
     ::dup2(log, STDERR_FILENO);
     ::dup2(log, STDOUT_FILENO);
     ::execv(COVET_BINARY, argv.data());

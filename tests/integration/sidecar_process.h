@@ -68,7 +68,7 @@ class SidecarProcess {
  public:
   // `config_yaml` may contain "{PORT}" and "{DIR}" (the temp dir), replaced before writing.
   explicit SidecarProcess(const std::string& config_yaml, std::vector<std::string> extra_args = {});
-  ~SidecarProcess();  // SIGKILLs the process if it still runs
+  ~SidecarProcess();  // SIGKILLs the process if it still runs (and so does the test's death)
 
   bool start();  // false if the process exits or the port is not open within 10 s
   std::uint16_t port() const { return port_; }
