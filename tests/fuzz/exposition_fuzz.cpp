@@ -6,6 +6,9 @@
 //  - a rejected page always says on which line (or that # EOF is missing);
 //  - an accepted page, written in its own format and parsed again, is accepted and has the
 //    same families and series (names, labels, values bit for bit, NaN as NaN).
+//  - the re-export pipeline (rules, extra labels, the series limit, our own names) run on an
+//    accepted page gives a page that parses again in the same format, with at most
+//    max_series samples, as many as it says it kept.
 // Conversion to the other format is not checked here: an adversarial page can hold names
 // that are distinct in one format and clash in the other (a gauge `x_info` beside an info
 // `x`); the real pages in tests/fixtures/metrics_pages are converted both ways in the
@@ -22,8 +25,11 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "exporters/scrape/exposition_parser.h"
 #include "exporters/scrape/exposition_writer.h"
+#include "exporters/scrape/page_pipeline.h"
+#include "exporters/scrape/reexport.h"
 
 namespace {
 
@@ -45,6 +51,51 @@ std::string written(const Page& page, Format format) {
   write_families(page, format, out);
   if (format == Format::openmetrics) out += "# EOF\n";
   return out;
+}
+
+constexpr std::size_t kMaxSeries = 40;
+
+const ReexportPlan& plan() {
+  static const ReexportPlan plan = [] {
+    covet::config::ScrapeTargetConfig target;
+    target.max_series = kMaxSeries;
+    target.labels = {{"pod", "p"}, {"job", "j"}};
+    using covet::config::ScrapeRuleAction;
+    target.rules = {{ScrapeRuleAction::drop, "go_.*", "", "", ""},
+                    {ScrapeRuleAction::rename_label, "", "code", "", "status"},
+                    {ScrapeRuleAction::drop, "", "route", "/debug.*", ""}};
+    return ReexportPlan(target);
+  }();
+  return plan;
+}
+
+const OwnNames& own_names() {
+  static const OwnNames own = [] {
+    ParseResult own_page = parse_exposition(
+        "# TYPE process_open_fds gauge\nprocess_open_fds 9\n"
+        "# TYPE up_total counter\nup_total 1\n",
+        Format::prometheus_text);
+    return OwnNames(*own_page.page);
+  }();
+  return own;
+}
+
+void check_reexport(std::string_view input, Format format) {
+  const std::shared_ptr<ScrapeResult> result =
+      process_page(std::string(input),
+                   format == Format::openmetrics ? "application/openmetrics-text" : "text/plain",
+                   plan(), own_names());
+  if (!result->ok) fail("re-export refused a page the parser accepted", result->error);
+  std::string text = *result->source_text;
+  if (format == Format::openmetrics) text += "# EOF\n";
+  const ParseResult again = parse_exposition(text, format);
+  if (!again.page) fail(("re-exported page rejected: " + again.error.to_string()).c_str(), text);
+  std::size_t samples = 0;
+  for (const MetricFamily& family : again.page->families) samples += family.samples.size();
+  std::size_t merged = 0;
+  for (const MetricFamily& family : result->merged) merged += family.samples.size();
+  if (samples + merged != result->samples_kept) fail("samples_kept is not what is served", text);
+  if (result->samples_kept > kMaxSeries) fail("more than max_series served", text);
 }
 
 }  // namespace
@@ -83,5 +134,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
+  check_reexport(input, format);
   return 0;
 }
