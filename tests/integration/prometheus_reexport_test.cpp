@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -90,8 +91,11 @@ scrape:
                                                             app_port_, kPod));
     // The sidecar's port is chosen when it is constructed: Prometheus can be told now and
     // starts first (it takes seconds to begin scraping a new target).
-    prometheus_ = std::make_unique<PrometheusServer>(std::vector<ScrapeJob>{
-        {.name = kJob, .targets = {instance()}, .interval = 1s, .timeout = 900ms}});
+    // Exemplar storage: to see the app's exemplars arrive through the sidecar.
+    prometheus_ = std::make_unique<PrometheusServer>(
+        std::vector<ScrapeJob>{
+            {.name = kJob, .targets = {instance()}, .interval = 1s, .timeout = 900ms}},
+        std::vector<std::string>{"--enable-feature=exemplar-storage"});
     ASSERT_EQ(prometheus_->start(), "");
     ASSERT_TRUE(sidecar_->start()) << sidecar_->logs();
   }
@@ -165,6 +169,37 @@ TEST_F(PrometheusReexportIT, EverySeriesTheAppServesIsStoredWithItsValue) {
   const CommandResult check = run_shell("promtool check metrics < " + path + " 2>&1");
   EXPECT_EQ(check.exit_code, 0) << check.out;
   EXPECT_EQ(check.out, "");
+}
+
+TEST_F(PrometheusReexportIT, TheAppsExemplarsReachPrometheus) {
+  // Prometheus asks for OpenMetrics, so do we: the app's exemplars travel with its series.
+  scrape::ParseResult parsed =
+      scrape::parse_exposition(app_page(true), scrape::Format::openmetrics);
+  ASSERT_TRUE(parsed.page.has_value()) << parsed.error.to_string();
+  std::string family;
+  std::string trace_id;
+  for (const scrape::MetricFamily& f : parsed.page->families) {
+    for (const scrape::Sample& sample : f.samples) {
+      if (!sample.exemplar || !trace_id.empty()) continue;
+      for (const scrape::Label& label : sample.exemplar->labels) {
+        if (label.name == "trace_id") {
+          trace_id = label.value;
+          family = sample.name;
+        }
+      }
+    }
+  }
+  ASSERT_FALSE(trace_id.empty()) << "the frozen OpenMetrics page has no exemplar";
+  ASSERT_EQ(prometheus_->wait_for_scrapes(2, 30s, kJob), "") << sidecar_->logs();
+  std::string body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        body = prometheus_->get("/api/v1/query_exemplars?query=" + family +
+                                "&start=0&end=" + std::to_string(std::time(nullptr) + 60));
+        return contains(body, trace_id);
+      },
+      10s))
+      << family << " exemplar " << trace_id << " not in Prometheus: " << body;
 }
 
 TEST_F(PrometheusReexportIT, WhenTheAppGoesAwayItsSeriesGoStaleAndTheSidecarStaysUp) {

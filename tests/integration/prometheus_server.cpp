@@ -126,7 +126,8 @@ std::string promql_quote(const std::string& value) {
   return out;
 }
 
-PrometheusServer::PrometheusServer(std::vector<ScrapeJob> jobs) : jobs_(std::move(jobs)) {
+PrometheusServer::PrometheusServer(std::vector<ScrapeJob> jobs, std::vector<std::string> flags)
+    : jobs_(std::move(jobs)), flags_(std::move(flags)) {
   char tmpl[] = "/tmp/covet-prom-XXXXXX";
   if (const char* made = ::mkdtemp(tmpl)) dir_ = made;
 }
@@ -176,12 +177,13 @@ std::string PrometheusServer::start() {
   std::string failure;
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = free_port();
-    process_ = std::make_unique<ExternalProcess>(
-        std::vector<std::string>{kBinary, "--config.file=" + dir_ + "/prometheus.yml",
-                                 "--storage.tsdb.path=" + dir_ + "/data",
-                                 fmt::format("--web.listen-address=127.0.0.1:{}", port_),
-                                 "--log.level=warn"},
-        std::vector<std::string>{}, dir_ + "/prometheus.log");
+    std::vector<std::string> argv{kBinary, "--config.file=" + dir_ + "/prometheus.yml",
+                                  "--storage.tsdb.path=" + dir_ + "/data",
+                                  fmt::format("--web.listen-address=127.0.0.1:{}", port_),
+                                  "--log.level=warn"};
+    argv.insert(argv.end(), flags_.begin(), flags_.end());
+    process_ = std::make_unique<ExternalProcess>(std::move(argv), std::vector<std::string>{},
+                                                 dir_ + "/prometheus.log");
     if (!process_->start()) {
       failure = "prometheus exited at once";
     } else if (!process_->wait_listening(port_, 30s)) {
@@ -204,6 +206,10 @@ std::string PrometheusServer::start() {
     if (log.find("address already in use") == std::string::npos) break;
   }
   return failure + "; config:\n" + config() + "log:\n" + logs();
+}
+
+std::string PrometheusServer::get(const std::string& path_and_query) {
+  return client_.get(url(path_and_query)).body;
 }
 
 PromQueryResult PrometheusServer::query(const std::string& promql) {

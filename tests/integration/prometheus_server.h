@@ -70,7 +70,8 @@ class PrometheusServer {
  public:
   static constexpr const char* kBinary = "/usr/bin/prometheus";
 
-  explicit PrometheusServer(std::vector<ScrapeJob> jobs);
+  // `flags` are added to Prometheus' command line ("--enable-feature=exemplar-storage").
+  explicit PrometheusServer(std::vector<ScrapeJob> jobs, std::vector<std::string> flags = {});
   ~PrometheusServer();
   PrometheusServer(const PrometheusServer&) = delete;
   PrometheusServer& operator=(const PrometheusServer&) = delete;
@@ -94,6 +95,9 @@ class PrometheusServer {
   // Every series matching `match`, over all the data it has (GET /api/v1/series): stale
   // series are still listed here, unlike in instant queries.
   PromSeriesResult series(const std::string& match);
+  // The raw body of GET `path_and_query` (e.g. "/api/v1/query_exemplars?query=..."), for
+  // API calls this class has no reader for; the query must be URL-encoded already.
+  std::string get(const std::string& path_and_query);
   // The active targets and their health (GET /api/v1/targets?state=active).
   PromTargetsResult targets();
   // Waits until each target (of `job`, or of every job when empty) has `n` more scrapes
@@ -105,6 +109,7 @@ class PrometheusServer {
 
  private:
   std::vector<ScrapeJob> jobs_;
+  std::vector<std::string> flags_;
   std::string dir_;  // config, data/ and the log
   std::uint16_t port_ = 0;
   std::unique_ptr<ExternalProcess> process_;
