@@ -11,6 +11,7 @@ std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view co
                                            const ReexportPlan& plan, const OwnNames& own) {
   auto result = std::make_shared<ScrapeResult>();
   const Format format = format_of_content_type(content_type);
+  const std::size_t body_size = body.size();
   ParseResult parsed = parse_exposition(body, format);
   // The body can be tens of MiB; the page model holds its own copies from here on.
   std::string().swap(body);
@@ -22,6 +23,10 @@ std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view co
   Page& page = *parsed.page;
   ReexportOutcome outcome = reexport(page, plan, own);
   auto text = std::make_shared<std::string>();
+  // About the page's size (labels added, samples dropped): one allocation, no regrowth. A
+  // buffer this large is mapped on its own (main.cpp), so the part never written is never
+  // resident either.
+  text->reserve(body_size + body_size / 4);
   write_families(page, format, *text);
   result->ok = true;
   result->source_format = format;
@@ -34,6 +39,22 @@ std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view co
   result->dropped_by_clash = outcome.dropped_by_clash;
   result->clashing_families = std::move(outcome.clashing_families);
   return result;
+}
+
+void make_variants(ScrapeResult& result, const std::vector<VariantRequest>& wanted) {
+  if (!result.ok) return;
+  for (const VariantRequest& request : wanted) {
+    const std::size_t index = format_index(request.format);
+    if (!result.text_by_format[index]) {
+      result.text_by_format[index] = std::make_shared<const std::string>(
+          convert_text(*result.source_text, result.source_format, request.format));
+    }
+    if (request.gzip && !result.gzip_by_format[index]) {
+      // Level 1: a 10 MB page in tens of milliseconds, once per fetch and format.
+      result.gzip_by_format[index] = std::make_shared<const metrics::DeflateSegment>(
+          metrics::deflate_segment(*result.text_by_format[index], 1));
+    }
+  }
 }
 
 std::string convert_text(const std::string& text, Format from, Format to) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "exporters/scrape/reexport.h"
 #include "exporters/scrape/scrape_result.h"
@@ -16,6 +17,15 @@ namespace covet::scrape {
 // result with reason "parse" and the parser's line and reason.
 std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view content_type,
                                            const ReexportPlan& plan, const OwnNames& own);
+
+// What the readers waiting for a fetch want: its text in a format, and gzip or not.
+struct VariantRequest {
+  Format format;
+  bool gzip;
+};
+// Fills result.text_by_format and result.gzip_by_format for `wanted` (an ok result), in the
+// same pool job as the parse: one hop, and the text is still in the cache.
+void make_variants(ScrapeResult& result, const std::vector<VariantRequest>& wanted);
 
 // Our own re-export text (which parses by construction) written in `to`.
 std::string convert_text(const std::string& text, Format from, Format to);

@@ -240,8 +240,12 @@ void ScrapeTarget::on_fetched(CURLcode code) {
   }
   std::shared_ptr<const ReexportPlan> plan = plan_;
   std::shared_ptr<const OwnNames> own = std::move(own_);
-  auto work = [body = std::move(body_), content_type = content_type_, plan, own]() mutable {
+  std::vector<VariantRequest> wanted;
+  for (const Waiter& waiter : waiting_for_fetch_) wanted.push_back({waiter.format, waiter.gzip});
+  auto work = [body = std::move(body_), content_type = content_type_, plan, own,
+               wanted = std::move(wanted)]() mutable {
     std::shared_ptr<ScrapeResult> result = process_page(std::move(body), content_type, *plan, *own);
+    make_variants(*result, wanted);
     release_freed_memory();
     return result;
   };
