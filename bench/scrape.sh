@@ -91,6 +91,8 @@ start_sidecar() {
 listen: 127.0.0.1:$port
 log: { format: text, level: warn }
 shutdown: { drain_delay: 0s, grace_period: 5s }
+# A 100k-series page takes the app up to a second; wrk keeps four requests waiting on it.
+server: { request_timeout: 60s }
 probes: []
 scrape:
   - name: app

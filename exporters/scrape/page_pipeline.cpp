@@ -8,7 +8,8 @@
 namespace covet::scrape {
 
 std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view content_type,
-                                           const ReexportPlan& plan, const OwnNames& own) {
+                                           const ReexportPlan& plan, const OwnNames& own,
+                                           const std::vector<VariantRequest>& wanted) {
   auto result = std::make_shared<ScrapeResult>();
   const Format format = format_of_content_type(content_type);
   const std::size_t body_size = body.size();
@@ -32,6 +33,17 @@ std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view co
   result->source_format = format;
   result->source_text = text;
   result->text_by_format[format_index(format)] = std::move(text);
+  // The other format, when a reader waits for it, is written from the page model at hand
+  // rather than by parsing our own text again later.
+  for (const VariantRequest& request : wanted) {
+    auto& other = result->text_by_format[format_index(request.format)];
+    if (other) continue;
+    auto converted = std::make_shared<std::string>();
+    converted->reserve(body_size + body_size / 4);
+    write_families(page, request.format, *converted);
+    other = std::move(converted);
+  }
+  make_variants(*result, wanted);
   result->merged = std::move(outcome.merged);
   result->samples_parsed = outcome.samples_parsed;
   result->samples_kept = outcome.samples_kept;

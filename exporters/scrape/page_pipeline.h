@@ -13,16 +13,18 @@
 
 namespace covet::scrape {
 
-// `content_type` as the app sent it decides the format. A page that does not parse gives a
-// result with reason "parse" and the parser's line and reason.
-std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view content_type,
-                                           const ReexportPlan& plan, const OwnNames& own);
-
 // What the readers waiting for a fetch want: its text in a format, and gzip or not.
 struct VariantRequest {
   Format format;
   bool gzip;
 };
+
+// `content_type` as the app sent it decides the format. A page that does not parse gives a
+// result with reason "parse" and the parser's line and reason. The result also holds what
+// `wanted` asks for (see make_variants).
+std::shared_ptr<ScrapeResult> process_page(std::string body, std::string_view content_type,
+                                           const ReexportPlan& plan, const OwnNames& own,
+                                           const std::vector<VariantRequest>& wanted = {});
 // Fills result.text_by_format and result.gzip_by_format for `wanted` (an ok result), in the
 // same pool job as the parse: one hop, and the text is still in the cache.
 void make_variants(ScrapeResult& result, const std::vector<VariantRequest>& wanted);

@@ -101,6 +101,7 @@ class ScrapeTarget {
   curl_slist* connect_to_ = nullptr;  // tls.server_name: where that name really is
   char error_buffer_[CURL_ERROR_SIZE] = {};
   std::string body_;
+  std::size_t last_body_size_ = 0;
   std::string content_type_;
   bool too_large_ = false;
   bool fetching_ = false;
