@@ -26,6 +26,12 @@ if ! example_app_install; then
   echo "=== example app: npm ci FAILED"
   failed=$((failed + 1))
 fi
+# The OpenTelemetry test tools (tests/otel/*.js: the real SDK as the app, a stand-in for
+# Jaeger): the OTLP tests run them with node and fail, saying so, when they are missing.
+if ! otel_tools_install; then
+  echo "=== otel test tools: npm ci FAILED"
+  failed=$((failed + 1))
+fi
 ctest_summary() {  # reads ctest's "NN% tests passed, F tests failed out of T" and its skips
   local log="$1" line total fails skips
   line="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"
