@@ -200,14 +200,16 @@ class LineReader {
     advance();
     out.clear();
     while (true) {
-      if (at_end()) return fail(fmt::format("{}: missing closing quote", what));
+      // Most values have no escape: copy the run up to the next quote or backslash at once.
+      const std::size_t special = line_.find_first_of("\"\\", pos_);
+      if (special == std::string_view::npos) {
+        return fail(fmt::format("{}: missing closing quote", what));
+      }
+      out.append(line_.substr(pos_, special - pos_));
+      pos_ = special;
       const char c = peek();
       advance();
       if (c == '"') break;
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
       if (at_end()) return fail(fmt::format("{}: missing closing quote", what));
       const char escaped = peek();
       advance();

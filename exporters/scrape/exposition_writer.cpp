@@ -20,6 +20,12 @@ bool is_legacy_name(std::string_view name, bool label) {
 }
 
 void append_escaped(std::string_view text, bool escape_quote, std::string& out) {
+  // Most names and values need no escape: one append instead of a push_back per byte.
+  if (text.find_first_of(escape_quote ? std::string_view("\\\n\"") : std::string_view("\\\n")) ==
+      std::string_view::npos) {
+    out += text;
+    return;
+  }
   for (char c : text) {
     if (c == '\\') {
       out += "\\\\";

@@ -222,8 +222,7 @@ const MetricFamily* OwnNames::clash(const MetricFamily& app, Format format) cons
     return it == names_.end() ? nullptr : it->second;
   };
   if (const MetricFamily* ours = find(app.name)) return ours;
-  const MetricFamily text = as_text_family(app, format);
-  if (const MetricFamily* ours = find(text.name)) return ours;
+  if (const MetricFamily* ours = find(text_name(app, format))) return ours;
   const std::string* previous = nullptr;
   for (const Sample& sample : app.samples) {
     if (previous != nullptr && *previous == sample.name) continue;
@@ -233,9 +232,15 @@ const MetricFamily* OwnNames::clash(const MetricFamily& app, Format format) cons
   return nullptr;
 }
 
+std::string text_name(const MetricFamily& app, Format format) {
+  if (format == Format::openmetrics && app.type == MetricType::counter) return app.name + "_total";
+  if (format == Format::openmetrics && app.type == MetricType::info) return app.name + "_info";
+  return app.name;
+}
+
 MetricFamily as_text_family(const MetricFamily& app, Format format) {
   MetricFamily text;
-  text.name = app.name;
+  text.name = text_name(app, format);
   text.type = app.type;
   text.help = app.help;
   if (format == Format::prometheus_text) {
@@ -243,11 +248,7 @@ MetricFamily as_text_family(const MetricFamily& app, Format format) {
     return text;
   }
   switch (app.type) {
-    case MetricType::counter:
-      text.name += "_total";
-      break;
     case MetricType::info:
-      text.name += "_info";
       text.type = MetricType::gauge;
       break;
     case MetricType::stateset:

@@ -76,6 +76,10 @@ struct ReexportOutcome {
 // Applies `plan` to `page` in place and moves the app's share of our families out of it.
 ReexportOutcome reexport(Page& page, const ReexportPlan& plan, const OwnNames& own);
 
+// The name Prometheus text gives `app`, a family of a page in `format` (`x_total` for an
+// OpenMetrics counter `x`).
+std::string text_name(const MetricFamily& app, Format format);
+
 // The samples of `app` (a family of a page in `format`) renamed as Prometheus text names
 // them: what merging into our family needs. OpenMetrics `_created` samples are left out.
 MetricFamily as_text_family(const MetricFamily& app, Format format);
