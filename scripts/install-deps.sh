@@ -8,7 +8,7 @@ packages=(
   # libraries (DESIGN.md "Dependencies")
   libuv1-dev node-llhttp prometheus-cpp-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcurl4-openssl-dev libpq-dev libhiredis-dev libnghttp2-dev zlib1g-dev libssl-dev
-  libsystemd-dev libgtest-dev libgmock-dev
+  libsystemd-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   # fuzzing (libFuzzer) and formatting
   clang-14 libclang-rt-14-dev clang-format
   # real third-party tools the tests and the benchmark use

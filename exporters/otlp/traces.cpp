@@ -1,0 +1,575 @@
+#include "exporters/otlp/traces.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "exporters/otlp/wire.h"
+
+namespace covet::otlp {
+namespace {
+
+using wire::Field;
+using wire::Reader;
+using wire::WireType;
+
+// AnyValue nests through arrays and key-value lists. libprotobuf stops at 100 messages
+// deep; 64 AnyValue levels sit well inside that with the request's own framing around.
+constexpr std::size_t kMaxValueDepth = 64;
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      code = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      code = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      code = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (length > text.size() - i) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    constexpr std::array<std::uint32_t, 5> kMinimum{0, 0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+bool all_zero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+}
+
+// One walk over a request. The path of the message being read is kept as a stack of
+// (field name, index) so that an error says where it is without any cost until then.
+class Validator {
+ public:
+  explicit Validator(ValidationResult& result) : result_(result) { path_.reserve(16); }
+
+  bool request(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    while (reader.next(field)) {
+      if (field.number != 1) continue;
+      if (!enter(field, "resource_spans", result_.resource_spans)) return false;
+      ++result_.resource_spans;
+      if (!resource_spans(field.bytes)) return false;
+      path_.pop_back();
+    }
+    return reader_done(reader);
+  }
+
+ private:
+  struct Segment {
+    const char* name;
+    std::size_t index;  // kNoIndex for a singular field
+  };
+  static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+
+  bool fail(std::string_view reason) {
+    std::string where;
+    for (const Segment& segment : path_) {
+      if (!where.empty()) where += '.';
+      where += segment.name;
+      if (segment.index != kNoIndex) where += fmt::format("[{}]", segment.index);
+    }
+    result_.error = where.empty() ? std::string(reason) : fmt::format("{}: {}", where, reason);
+    return false;
+  }
+
+  bool reader_done(const Reader& reader) { return reader.ok() || fail(reader.error()); }
+
+  bool expect(const Field& field, WireType type, const char* name) {
+    if (field.type == type) return true;
+    path_.push_back({name, kNoIndex});
+    return fail("wrong wire type");
+  }
+
+  // Checks a message field's wire type and pushes it on the path; the caller pops it.
+  bool enter(const Field& field, const char* name, std::size_t index = kNoIndex) {
+    path_.push_back({name, index});
+    return field.type == WireType::length_delimited || fail("wrong wire type");
+  }
+
+  bool string(const Field& field, const char* name) {
+    if (!expect(field, WireType::length_delimited, name)) return false;
+    if (valid_utf8(field.bytes)) return true;
+    path_.push_back({name, kNoIndex});
+    return fail("invalid UTF-8");
+  }
+
+  bool id(const Field& field, const char* name, std::size_t size, bool may_be_empty) {
+    if (!expect(field, WireType::length_delimited, name)) return false;
+    if (may_be_empty && field.bytes.empty()) return true;
+    path_.push_back({name, kNoIndex});
+    if (field.bytes.size() != size) {
+      return fail(fmt::format("{} bytes, expected {}", field.bytes.size(), size));
+    }
+    if (all_zero(field.bytes)) return fail("all zero, which is an invalid id");
+    path_.pop_back();
+    return true;
+  }
+
+  bool missing(const char* name, std::size_t size) {
+    path_.push_back({name, kNoIndex});
+    return fail(fmt::format("0 bytes, expected {}", size));
+  }
+
+  bool resource_spans(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t scopes = 0;
+    while (reader.next(field)) {
+      switch (field.number) {
+        case 1:
+          if (!enter(field, "resource") || !resource(field.bytes)) return false;
+          path_.pop_back();
+          break;
+        case 2:
+          if (!enter(field, "scope_spans", scopes++) || !scope_spans(field.bytes)) return false;
+          path_.pop_back();
+          break;
+        case 3:
+          if (!string(field, "schema_url")) return false;
+          break;
+        default:
+          break;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool resource(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t attributes = 0;
+    while (reader.next(field)) {
+      if (field.number == 1) {
+        if (!key_value_field(field, "attributes", attributes++, 0)) return false;
+      } else if (field.number == 2) {
+        if (!expect(field, WireType::varint, "dropped_attributes_count")) return false;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool key_value_field(const Field& field, const char* name, std::size_t index, std::size_t depth) {
+    if (!enter(field, name, index) || !key_value(field.bytes, depth)) return false;
+    path_.pop_back();
+    return true;
+  }
+
+  bool key_value(std::string_view bytes, std::size_t depth) {
+    Reader reader(bytes);
+    Field field;
+    while (reader.next(field)) {
+      if (field.number == 1) {
+        if (!string(field, "key")) return false;
+      } else if (field.number == 2) {
+        if (!enter(field, "value") || !any_value(field.bytes, depth + 1)) return false;
+        path_.pop_back();
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool any_value(std::string_view bytes, std::size_t depth) {
+    if (depth > kMaxValueDepth) return fail("values nested too deep");
+    Reader reader(bytes);
+    Field field;
+    while (reader.next(field)) {
+      switch (field.number) {
+        case 1:
+          if (!string(field, "string_value")) return false;
+          break;
+        case 2:
+          if (!expect(field, WireType::varint, "bool_value")) return false;
+          break;
+        case 3:
+          if (!expect(field, WireType::varint, "int_value")) return false;
+          break;
+        case 4:
+          if (!expect(field, WireType::fixed64, "double_value")) return false;
+          break;
+        case 5:
+          if (!enter(field, "array_value") || !array_value(field.bytes, depth)) return false;
+          path_.pop_back();
+          break;
+        case 6:
+          if (!enter(field, "kvlist_value") || !kvlist_value(field.bytes, depth)) return false;
+          path_.pop_back();
+          break;
+        case 7:
+          if (!expect(field, WireType::length_delimited, "bytes_value")) return false;
+          break;
+        default:
+          break;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool array_value(std::string_view bytes, std::size_t depth) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t values = 0;
+    while (reader.next(field)) {
+      if (field.number != 1) continue;
+      if (!enter(field, "values", values++) || !any_value(field.bytes, depth + 1)) return false;
+      path_.pop_back();
+    }
+    return reader_done(reader);
+  }
+
+  bool kvlist_value(std::string_view bytes, std::size_t depth) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t values = 0;
+    while (reader.next(field)) {
+      if (field.number == 1 && !key_value_field(field, "values", values++, depth)) return false;
+    }
+    return reader_done(reader);
+  }
+
+  bool scope_spans(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t spans = 0;
+    while (reader.next(field)) {
+      switch (field.number) {
+        case 1:
+          if (!enter(field, "scope") || !scope(field.bytes)) return false;
+          path_.pop_back();
+          break;
+        case 2:
+          if (!enter(field, "spans", spans++) || !span(field.bytes)) return false;
+          path_.pop_back();
+          ++result_.spans;
+          break;
+        case 3:
+          if (!string(field, "schema_url")) return false;
+          break;
+        default:
+          break;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool scope(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t attributes = 0;
+    while (reader.next(field)) {
+      switch (field.number) {
+        case 1:
+          if (!string(field, "name")) return false;
+          break;
+        case 2:
+          if (!string(field, "version")) return false;
+          break;
+        case 3:
+          if (!key_value_field(field, "attributes", attributes++, 0)) return false;
+          break;
+        case 4:
+          if (!expect(field, WireType::varint, "dropped_attributes_count")) return false;
+          break;
+        default:
+          break;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  bool span(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    bool has_trace_id = false;
+    bool has_span_id = false;
+    std::size_t attributes = 0;
+    std::size_t events = 0;
+    std::size_t links = 0;
+    while (reader.next(field)) {
+      bool ok = true;
+      switch (field.number) {
+        case 1:
+          ok = id(field, "trace_id", 16, false);
+          has_trace_id = true;
+          break;
+        case 2:
+          ok = id(field, "span_id", 8, false);
+          has_span_id = true;
+          break;
+        case 3:
+          ok = string(field, "trace_state");
+          break;
+        case 4:
+          ok = id(field, "parent_span_id", 8, true);
+          break;
+        case 5:
+          ok = string(field, "name");
+          break;
+        case 6:
+          ok = expect(field, WireType::varint, "kind");
+          break;
+        case 7:
+          ok = expect(field, WireType::fixed64, "start_time_unix_nano");
+          break;
+        case 8:
+          ok = expect(field, WireType::fixed64, "end_time_unix_nano");
+          break;
+        case 9:
+          ok = key_value_field(field, "attributes", attributes++, 0);
+          break;
+        case 10:
+          ok = expect(field, WireType::varint, "dropped_attributes_count");
+          break;
+        case 11:
+          ok = enter(field, "events", events++) && event(field.bytes);
+          if (ok) path_.pop_back();
+          break;
+        case 12:
+          ok = expect(field, WireType::varint, "dropped_events_count");
+          break;
+        case 13:
+          ok = enter(field, "links", links++) && link(field.bytes);
+          if (ok) path_.pop_back();
+          break;
+        case 14:
+          ok = expect(field, WireType::varint, "dropped_links_count");
+          break;
+        case 15:
+          ok = enter(field, "status") && status(field.bytes);
+          if (ok) path_.pop_back();
+          break;
+        case 16:
+          ok = expect(field, WireType::fixed32, "flags");
+          break;
+        default:
+          break;
+      }
+      if (!ok) return false;
+    }
+    if (!reader_done(reader)) return false;
+    // An absent id is an empty one: proto3 does not tell them apart.
+    if (!has_trace_id) return missing("trace_id", 16);
+    if (!has_span_id) return missing("span_id", 8);
+    return true;
+  }
+
+  bool event(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    std::size_t attributes = 0;
+    while (reader.next(field)) {
+      bool ok = true;
+      switch (field.number) {
+        case 1:
+          ok = expect(field, WireType::fixed64, "time_unix_nano");
+          break;
+        case 2:
+          ok = string(field, "name");
+          break;
+        case 3:
+          ok = key_value_field(field, "attributes", attributes++, 0);
+          break;
+        case 4:
+          ok = expect(field, WireType::varint, "dropped_attributes_count");
+          break;
+        default:
+          break;
+      }
+      if (!ok) return false;
+    }
+    return reader_done(reader);
+  }
+
+  bool link(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    bool has_trace_id = false;
+    bool has_span_id = false;
+    std::size_t attributes = 0;
+    while (reader.next(field)) {
+      bool ok = true;
+      switch (field.number) {
+        case 1:
+          ok = id(field, "trace_id", 16, false);
+          has_trace_id = true;
+          break;
+        case 2:
+          ok = id(field, "span_id", 8, false);
+          has_span_id = true;
+          break;
+        case 3:
+          ok = string(field, "trace_state");
+          break;
+        case 4:
+          ok = key_value_field(field, "attributes", attributes++, 0);
+          break;
+        case 5:
+          ok = expect(field, WireType::varint, "dropped_attributes_count");
+          break;
+        case 6:
+          ok = expect(field, WireType::fixed32, "flags");
+          break;
+        default:
+          break;
+      }
+      if (!ok) return false;
+    }
+    if (!reader_done(reader)) return false;
+    // An absent id is an empty one: proto3 does not tell them apart.
+    if (!has_trace_id) return missing("trace_id", 16);
+    if (!has_span_id) return missing("span_id", 8);
+    return true;
+  }
+
+  bool status(std::string_view bytes) {
+    Reader reader(bytes);
+    Field field;
+    while (reader.next(field)) {
+      if (field.number == 2) {
+        if (!string(field, "message")) return false;
+      } else if (field.number == 3) {
+        if (!expect(field, WireType::varint, "code")) return false;
+      }
+    }
+    return reader_done(reader);
+  }
+
+  ValidationResult& result_;
+  std::vector<Segment> path_;
+};
+
+// The keys of a resource's attributes (a resource may be split over several occurrences of
+// the field; protobuf merges them, so they are read as one).
+bool collect_keys(std::string_view resource, std::vector<std::string_view>& keys) {
+  Reader reader(resource);
+  Field field;
+  while (reader.next(field)) {
+    if (field.number != 1 || field.type != WireType::length_delimited) continue;
+    Reader key_value(field.bytes);
+    Field part;
+    while (key_value.next(part)) {
+      if (part.number == 1 && part.type == WireType::length_delimited) keys.push_back(part.bytes);
+    }
+    if (!key_value.ok()) return false;
+  }
+  return reader.ok();
+}
+
+void put_string_attribute(std::string& out, std::string_view key, std::string_view value) {
+  std::string any_value;
+  wire::put_bytes_field(any_value, 1, value);
+  std::string key_value;
+  wire::put_bytes_field(key_value, 1, key);
+  wire::put_bytes_field(key_value, 2, any_value);
+  wire::put_bytes_field(out, 1, key_value);
+}
+
+// Appends one ResourceSpans to out with the attributes added; false if it cannot be read.
+bool enrich_one(std::string_view resource_spans, const ResourceAttributes& attributes,
+                std::string& out) {
+  std::string resource;  // the merged Resource message, then the added attributes
+  std::size_t rest_size = 0;
+  Reader reader(resource_spans);
+  Field field;
+  while (reader.next(field)) {
+    if (field.number == 1 && field.type == WireType::length_delimited) {
+      resource.append(field.bytes);
+    } else {
+      rest_size += field.raw.size();
+    }
+  }
+  if (!reader.ok()) return false;
+  std::vector<std::string_view> keys;
+  if (!collect_keys(resource, keys)) return false;
+  std::string added;
+  for (const auto& [key, value] : attributes) {
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    put_string_attribute(added, key, value);
+    keys.push_back(key);
+  }
+  if (added.empty()) {
+    wire::put_bytes_field(out, 1, resource_spans);
+    return true;
+  }
+  resource += added;
+  const std::size_t resource_field_size =
+      1 + wire::varint_size(resource.size()) + resource.size();  // tag 1 is one byte
+  wire::put_tag(out, 1, WireType::length_delimited);
+  wire::put_varint(out, resource_field_size + rest_size);
+  wire::put_bytes_field(out, 1, resource);
+  Reader again(resource_spans);
+  while (again.next(field)) {
+    if (!(field.number == 1 && field.type == WireType::length_delimited)) out.append(field.raw);
+  }
+  return true;
+}
+
+}  // namespace
+
+ValidationResult validate_export_request(std::string_view protobuf) {
+  ValidationResult result;
+  Validator validator(result);
+  result.ok = validator.request(protobuf);
+  return result;
+}
+
+std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes) {
+  if (attributes.empty()) return std::string(request);
+  std::string out;
+  out.reserve(request.size() + request.size() / 8 + 256);
+  Reader reader(request);
+  Field field;
+  while (reader.next(field)) {
+    if (field.number == 1 && field.type == WireType::length_delimited) {
+      if (!enrich_one(field.bytes, attributes, out)) return std::string(request);
+    } else {
+      out.append(field.raw);
+    }
+  }
+  if (!reader.ok()) return std::string(request);
+  return out;
+}
+
+std::string encode_response(std::size_t rejected_spans, std::string_view error_message) {
+  std::string response;
+  if (rejected_spans == 0 && error_message.empty()) return response;
+  std::string partial_success;
+  if (rejected_spans > 0) wire::put_varint_field(partial_success, 1, rejected_spans);
+  if (!error_message.empty()) wire::put_bytes_field(partial_success, 2, error_message);
+  wire::put_bytes_field(response, 1, partial_success);
+  return response;
+}
+
+std::string encode_status(int code, std::string_view message) {
+  std::string status;
+  if (code != 0) wire::put_int64_field(status, 1, code);
+  if (!message.empty()) wire::put_bytes_field(status, 2, message);
+  return status;
+}
+
+}  // namespace covet::otlp

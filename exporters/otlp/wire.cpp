@@ -1,0 +1,145 @@
+#include "exporters/otlp/wire.h"
+
+#include <bit>
+
+namespace covet::otlp::wire {
+namespace {
+
+constexpr std::uint64_t kMaxFieldNumber = (std::uint64_t{1} << 29) - 1;
+
+std::uint64_t read_little_endian(std::string_view bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = bytes.size(); i > 0; --i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i - 1]);
+  }
+  return value;
+}
+
+void put_little_endian(std::string& out, std::uint64_t value, std::size_t size) {
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(static_cast<char>(value & 0xFF));
+    value >>= 8;
+  }
+}
+
+}  // namespace
+
+bool read_varint(std::string_view data, std::size_t& position, std::uint64_t& value) {
+  std::uint64_t result = 0;
+  std::size_t at = position;
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    if (at >= data.size()) return false;
+    const auto byte = static_cast<unsigned char>(data[at++]);
+    // The tenth byte carries bit 63 only: anything more does not fit in 64 bits.
+    if (shift == 63 && byte > 1) return false;
+    result |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) {
+      position = at;
+      value = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Reader::fail(const char* why) {
+  error_ = why;
+  return false;
+}
+
+bool Reader::next(Field& field) {
+  if (error_ != nullptr || position_ >= data_.size()) return false;
+  const std::size_t start = position_;
+  std::uint64_t tag = 0;
+  if (!read_varint(data_, position_, tag)) return fail("truncated or overlong varint in a tag");
+  if (tag > 0xFFFFFFFFu) return fail("tag past 32 bits");
+  const std::uint64_t number = tag >> 3;
+  if (number == 0 || number > kMaxFieldNumber) return fail("invalid field number");
+  field.number = static_cast<std::uint32_t>(number);
+  field.value = 0;
+  field.bytes = {};
+  switch (tag & 7) {
+    case 0:
+      field.type = WireType::varint;
+      if (!read_varint(data_, position_, field.value)) {
+        return fail("truncated or overlong varint");
+      }
+      break;
+    case 1:
+      field.type = WireType::fixed64;
+      if (data_.size() - position_ < 8) return fail("truncated fixed64");
+      field.value = read_little_endian(data_.substr(position_, 8));
+      position_ += 8;
+      break;
+    case 2: {
+      field.type = WireType::length_delimited;
+      std::uint64_t length = 0;
+      if (!read_varint(data_, position_, length)) return fail("truncated or overlong length");
+      if (length > data_.size() - position_) return fail("length past the end of the message");
+      field.bytes = data_.substr(position_, static_cast<std::size_t>(length));
+      position_ += static_cast<std::size_t>(length);
+      break;
+    }
+    case 5:
+      field.type = WireType::fixed32;
+      if (data_.size() - position_ < 4) return fail("truncated fixed32");
+      field.value = read_little_endian(data_.substr(position_, 4));
+      position_ += 4;
+      break;
+    case 3:
+    case 4:
+      return fail("groups (wire types 3 and 4) are not used by OTLP");
+    default:
+      return fail("invalid wire type");
+  }
+  field.raw = data_.substr(start, position_ - start);
+  return true;
+}
+
+std::size_t varint_size(std::uint64_t value) {
+  // 7 bits a byte; 0 still takes one byte.
+  return value == 0 ? 1 : (static_cast<std::size_t>(std::bit_width(value)) + 6) / 7;
+}
+
+void put_varint(std::string& out, std::uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void put_tag(std::string& out, std::uint32_t number, WireType type) {
+  put_varint(out, (static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint8_t>(type));
+}
+
+void put_varint_field(std::string& out, std::uint32_t number, std::uint64_t value) {
+  put_tag(out, number, WireType::varint);
+  put_varint(out, value);
+}
+
+void put_int64_field(std::string& out, std::uint32_t number, std::int64_t value) {
+  put_varint_field(out, number, static_cast<std::uint64_t>(value));
+}
+
+void put_fixed64_field(std::string& out, std::uint32_t number, std::uint64_t value) {
+  put_tag(out, number, WireType::fixed64);
+  put_little_endian(out, value, 8);
+}
+
+void put_fixed32_field(std::string& out, std::uint32_t number, std::uint32_t value) {
+  put_tag(out, number, WireType::fixed32);
+  put_little_endian(out, value, 4);
+}
+
+void put_double_field(std::string& out, std::uint32_t number, double value) {
+  put_fixed64_field(out, number, std::bit_cast<std::uint64_t>(value));
+}
+
+void put_bytes_field(std::string& out, std::uint32_t number, std::string_view bytes) {
+  put_tag(out, number, WireType::length_delimited);
+  put_varint(out, bytes.size());
+  out.append(bytes);
+}
+
+}  // namespace covet::otlp::wire

@@ -1,0 +1,346 @@
+#include "exporters/otlp/traces.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "exporters/otlp/wire.h"
+#include "tests/unit/exporters/otlp/request_builder.h"
+
+namespace covet::otlp {
+namespace {
+
+using namespace covet::otlp::testing;
+
+std::string fixture(const char* name) {
+  std::ifstream file(std::string(COVET_FIXTURES_DIR) + "/otlp/" + name, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// A request with one span whose body is the given fields (ids included or not).
+std::string with_span_body(std::string_view body) {
+  return request({resource_spans({}, {scope_spans({std::string(body)})})});
+}
+
+std::string error_of(std::string_view protobuf) {
+  const ValidationResult result = validate_export_request(protobuf);
+  EXPECT_FALSE(result.ok);
+  return result.error;
+}
+
+TEST(OtlpTraces, CountsTheSpansOfARealRequest) {
+  const std::string body = fixture("js_sdk_request.pb");
+  ASSERT_FALSE(body.empty());
+  const ValidationResult result = validate_export_request(body);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 2u);
+  EXPECT_EQ(result.resource_spans, 1u);
+}
+
+TEST(OtlpTraces, AnEmptyRequestIsValid) {
+  // The spec: a request that carries no telemetry is answered with success.
+  const ValidationResult result = validate_export_request("");
+  EXPECT_TRUE(result.ok);
+  EXPECT_EQ(result.spans, 0u);
+}
+
+TEST(OtlpTraces, CountsAcrossResourcesAndScopes) {
+  const std::string two_scopes =
+      resource_spans(attribute(1, "service.name", "a"),
+                     {scope_spans({span(trace_id(1), span_id(1)), span(trace_id(1), span_id(2))}),
+                      scope_spans({span(trace_id(2), span_id(3))})});
+  const std::string one_scope = resource_spans({}, {scope_spans({span(trace_id(3), span_id(4))})});
+  const ValidationResult result = validate_export_request(request({two_scopes, one_scope}));
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 4u);
+  EXPECT_EQ(result.resource_spans, 2u);
+}
+
+TEST(OtlpTraces, ConcatenatedRequestsAreOneRequest) {
+  const std::string first = simple_request(3, "a");
+  const std::string second = fixture("js_sdk_request.pb");
+  const ValidationResult result = validate_export_request(first + second);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 5u);
+  EXPECT_EQ(result.resource_spans, 2u);
+}
+
+TEST(OtlpTraces, SkipsUnknownFieldsAtEveryLevel) {
+  std::string unknown;
+  wire::put_varint_field(unknown, 99, 1);
+  wire::put_bytes_field(unknown, 1000, "\xff\xff");  // not UTF-8: unknown, so not a string
+  wire::put_fixed32_field(unknown, 77, 5);
+  const std::string body = span(trace_id(1), span_id(1), "x", unknown);
+  const std::string scope = scope_spans({body}) + unknown;
+  const std::string resource = attribute(1, "k", "v") + unknown;
+  const std::string protobuf = request({resource_spans(resource, {scope}) + unknown}) + unknown;
+  const ValidationResult result = validate_export_request(protobuf);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 1u);
+}
+
+TEST(OtlpTraces, AcceptsEveryKnownSpanField) {
+  std::string extra;
+  extra += message(3, "rojo=00f067aa0ba902b7");
+  extra += message(4, span_id(9));
+  extra += message(9, key_value("n", int_value(-5)));
+  wire::put_varint_field(extra, 10, 1);
+  std::string event_body;
+  wire::put_fixed64_field(event_body, 1, 5);
+  event_body += message(2, "exception") + message(3, key_value("e", string_value("x")));
+  wire::put_varint_field(event_body, 4, 0);
+  extra += message(11, event_body);
+  wire::put_varint_field(extra, 12, 2);
+  std::string link_body = message(1, trace_id(7)) + message(2, span_id(7)) + message(3, "") +
+                          message(4, key_value("l", string_value("y")));
+  wire::put_varint_field(link_body, 5, 0);
+  wire::put_fixed32_field(link_body, 6, 0x100);
+  extra += message(13, link_body);
+  wire::put_varint_field(extra, 14, 0);
+  std::string status_body = message(2, "boom");
+  wire::put_varint_field(status_body, 3, 2);
+  extra += message(15, status_body);
+  wire::put_fixed32_field(extra, 16, 0x301);
+  // Nested values: an array of a kvlist of bytes and a double.
+  std::string kvlist;
+  std::string inner = message(7, std::string("\0\1", 2));
+  kvlist += message(1, key_value("b", inner));
+  std::string dbl;
+  wire::put_double_field(dbl, 4, 1.5);
+  kvlist += message(1, key_value("d", dbl));
+  std::string bool_value;
+  wire::put_varint_field(bool_value, 2, 1);
+  const std::string array = message(1, message(6, kvlist)) + message(1, bool_value);
+  extra += message(9, key_value("nested", message(5, array)));
+  const ValidationResult result =
+      validate_export_request(with_span_body(span(trace_id(1), span_id(1), "all", extra)));
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 1u);
+}
+
+TEST(OtlpTraces, RejectsBadIdsWithTheirPlace) {
+  EXPECT_EQ(error_of(with_span_body(span(std::string(15, '\x01'), span_id(1)))),
+            "resource_spans[0].scope_spans[0].spans[0].trace_id: 15 bytes, expected 16");
+  EXPECT_EQ(error_of(with_span_body(span(std::string(16, '\0'), span_id(1)))),
+            "resource_spans[0].scope_spans[0].spans[0].trace_id: all zero, which is an invalid id");
+  EXPECT_EQ(error_of(with_span_body(span(trace_id(1), std::string(9, '\x01')))),
+            "resource_spans[0].scope_spans[0].spans[0].span_id: 9 bytes, expected 8");
+  EXPECT_EQ(error_of(with_span_body(span(trace_id(1), std::string(8, '\0')))),
+            "resource_spans[0].scope_spans[0].spans[0].span_id: all zero, which is an invalid id");
+  EXPECT_EQ(error_of(with_span_body(message(2, span_id(1)))),
+            "resource_spans[0].scope_spans[0].spans[0].trace_id: 0 bytes, expected 16");
+  EXPECT_EQ(error_of(with_span_body(message(1, trace_id(1)))),
+            "resource_spans[0].scope_spans[0].spans[0].span_id: 0 bytes, expected 8");
+  EXPECT_EQ(
+      error_of(with_span_body(span(trace_id(1), span_id(1), "x", message(4, "\x01\x02\x03")))),
+      "resource_spans[0].scope_spans[0].spans[0].parent_span_id: 3 bytes, expected 8");
+  // An empty parent is a root span.
+  EXPECT_TRUE(
+      validate_export_request(with_span_body(span(trace_id(1), span_id(1), "x", message(4, ""))))
+          .ok);
+  EXPECT_EQ(error_of(with_span_body(
+                span(trace_id(1), span_id(1), "x", message(13, message(1, trace_id(1)))))),
+            "resource_spans[0].scope_spans[0].spans[0].links[0].span_id: 0 bytes, expected 8");
+}
+
+TEST(OtlpTraces, TheErrorNamesTheSpanByItsIndex) {
+  const std::string scope0 = scope_spans({span(trace_id(1), span_id(1))});
+  const std::string scope1 =
+      scope_spans({span(trace_id(1), span_id(2)), span(trace_id(1), span_id(3)),
+                   span(trace_id(1), span_id(4)), span("short", span_id(5))});
+  const std::string protobuf =
+      request({resource_spans({}, {scope0}), resource_spans({}, {scope0, scope1})});
+  const ValidationResult result = validate_export_request(protobuf);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error,
+            "resource_spans[1].scope_spans[1].spans[3].trace_id: 5 bytes, expected 16");
+}
+
+TEST(OtlpTraces, RejectsWrongWireTypesOfKnownFields) {
+  std::string kind_as_bytes = message(6, "x");
+  EXPECT_EQ(error_of(with_span_body(span(trace_id(1), span_id(1), "x", kind_as_bytes))),
+            "resource_spans[0].scope_spans[0].spans[0].kind: wrong wire type");
+  std::string start_as_varint;
+  wire::put_varint_field(start_as_varint, 7, 1);
+  EXPECT_EQ(error_of(with_span_body(span(trace_id(1), span_id(1), "x", start_as_varint))),
+            "resource_spans[0].scope_spans[0].spans[0].start_time_unix_nano: wrong wire type");
+  std::string spans_as_varint = message(1, "");
+  wire::put_varint_field(spans_as_varint, 2, 1);
+  EXPECT_EQ(error_of(request({resource_spans({}, {spans_as_varint})})),
+            "resource_spans[0].scope_spans[0].spans[0]: wrong wire type");
+  std::string resource_spans_as_fixed;
+  wire::put_fixed64_field(resource_spans_as_fixed, 1, 0);
+  EXPECT_EQ(error_of(resource_spans_as_fixed), "resource_spans[0]: wrong wire type");
+}
+
+TEST(OtlpTraces, RejectsInvalidUtf8InStrings) {
+  EXPECT_EQ(error_of(with_span_body(span(trace_id(1), span_id(1), "\xc3\x28"))),
+            "resource_spans[0].scope_spans[0].spans[0].name: invalid UTF-8");
+  EXPECT_EQ(error_of(request({resource_spans(attribute(1, "k", "\xed\xa0\x80"), {})})),
+            "resource_spans[0].resource.attributes[0].value.string_value: invalid UTF-8");
+  // Bytes values are bytes.
+  EXPECT_TRUE(validate_export_request(
+                  request({resource_spans(message(1, key_value("k", message(7, "\xff"))), {})}))
+                  .ok);
+}
+
+TEST(OtlpTraces, RejectsTruncationAnywhere) {
+  const std::string body = fixture("js_sdk_request.pb");
+  ASSERT_TRUE(validate_export_request(body).ok);
+  // Every proper prefix that ends inside a field is malformed; cutting exactly between two
+  // top-level fields leaves a valid request, and there is only one here.
+  for (std::size_t size = 1; size < body.size(); ++size) {
+    const ValidationResult result = validate_export_request(body.substr(0, size));
+    EXPECT_FALSE(result.ok) << size;
+    EXPECT_FALSE(result.error.empty()) << size;
+  }
+  EXPECT_EQ(error_of(body.substr(0, 40)), "length past the end of the message");
+}
+
+TEST(OtlpTraces, RejectsValuesNestedTooDeep) {
+  std::string value = string_value("leaf");
+  for (int i = 0; i < 70; ++i) value = message(5, message(1, value));
+  const ValidationResult result =
+      validate_export_request(request({resource_spans(message(1, key_value("deep", value)), {})}));
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("values nested too deep"), std::string::npos) << result.error;
+  std::string shallow = string_value("leaf");
+  for (int i = 0; i < 30; ++i) shallow = message(5, message(1, shallow));
+  EXPECT_TRUE(
+      validate_export_request(request({resource_spans(message(1, key_value("ok", shallow)), {})}))
+          .ok);
+}
+
+TEST(OtlpTraces, RejectsGroups) {
+  std::string group = with_span_body(span(trace_id(1), span_id(1)));
+  group.push_back('\x1b');  // field 3, wire type 3
+  EXPECT_EQ(error_of(group), "groups (wire types 3 and 4) are not used by OTLP");
+}
+
+TEST(OtlpTraces, ValidatesALargeRequest) {
+  const std::string big = simple_request(20000);
+  const ValidationResult result = validate_export_request(big);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 20000u);
+}
+
+TEST(OtlpEnrich, AddsAttributesTheAppDidNotSet) {
+  const std::string original = request(
+      {resource_spans(attribute(1, "service.name", "shop") + attribute(1, "k8s.pod.name", "own"),
+                      {scope_spans({span(trace_id(1), span_id(1))})})});
+  const std::string enriched = enrich_resources(
+      original, {{"k8s.pod.name", "ours"}, {"k8s.node.name", "node-1"}, {"k8s.node.name", "x"}});
+  const ValidationResult result = validate_export_request(enriched);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 1u);
+  const auto resources = resource_attributes(enriched);
+  ASSERT_EQ(resources.size(), 1u);
+  EXPECT_EQ(
+      resources[0],
+      (Attributes{{"service.name", "shop"}, {"k8s.pod.name", "own"}, {"k8s.node.name", "node-1"}}));
+  EXPECT_EQ(scope_spans_bytes(enriched), scope_spans_bytes(original));
+}
+
+TEST(OtlpEnrich, CreatesAMissingResourceAndHandlesEachResourceApart) {
+  const std::string original =
+      request({resource_spans({}, {scope_spans({span(trace_id(1), span_id(1))})}),
+               resource_spans(attribute(1, "k8s.pod.name", "app-set"),
+                              {scope_spans({span(trace_id(2), span_id(2))})})});
+  const std::string enriched = enrich_resources(original, {{"k8s.pod.name", "pod-1"}});
+  const ValidationResult result = validate_export_request(enriched);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 2u);
+  const auto resources = resource_attributes(enriched);
+  ASSERT_EQ(resources.size(), 2u);
+  EXPECT_EQ(resources[0], (Attributes{{"k8s.pod.name", "pod-1"}}));
+  EXPECT_EQ(resources[1], (Attributes{{"k8s.pod.name", "app-set"}}));
+  EXPECT_EQ(scope_spans_bytes(enriched), scope_spans_bytes(original));
+}
+
+TEST(OtlpEnrich, ARealRequestKeepsItsOwnPodName) {
+  const std::string original = fixture("js_sdk_request.pb");
+  const std::string enriched = enrich_resources(
+      original, {{"k8s.pod.name", "sidecar-view"}, {"k8s.namespace.name", "shop"}});
+  const ValidationResult result = validate_export_request(enriched);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 2u);
+  const auto resources = resource_attributes(enriched);
+  ASSERT_EQ(resources.size(), 1u);
+  EXPECT_EQ(resources[0].size(), 8u);
+  EXPECT_EQ(resources[0][6],
+            (std::pair<std::string, std::string>{"k8s.pod.name", "app-7d9f-abcde"}));
+  EXPECT_EQ(resources[0][7], (std::pair<std::string, std::string>{"k8s.namespace.name", "shop"}));
+  EXPECT_EQ(scope_spans_bytes(enriched), scope_spans_bytes(original));
+}
+
+TEST(OtlpEnrich, MergesAResourceSplitOverTwoFields) {
+  // Protobuf merges repeated occurrences of a message field; a key in either counts.
+  const std::string original =
+      request({message(1, attribute(1, "a", "1")) + message(1, attribute(1, "b", "2")) +
+               message(2, scope_spans({span(trace_id(1), span_id(1))}))});
+  const std::string enriched = enrich_resources(original, {{"b", "ours"}, {"c", "3"}});
+  ASSERT_TRUE(validate_export_request(enriched).ok);
+  EXPECT_EQ(resource_attributes(enriched)[0], (Attributes{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
+}
+
+TEST(OtlpEnrich, NothingToAddLeavesTheRequestAsItIs) {
+  const std::string original = simple_request(2);
+  EXPECT_EQ(enrich_resources(original, {}), original);
+  EXPECT_EQ(enrich_resources(original, {{"service.name", "other"}}), original);
+  EXPECT_EQ(enrich_resources("", {{"a", "b"}}), "");
+}
+
+TEST(OtlpEnrich, LengthsGrowPastOneByteVarints) {
+  // A ResourceSpans under 128 bytes whose enriched form needs a two-byte length.
+  const std::string original = simple_request(1);
+  const std::string enriched = enrich_resources(original, {{"long", std::string(300, 'x')}});
+  const ValidationResult result = validate_export_request(enriched);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(resource_attributes(enriched)[0].back().second, std::string(300, 'x'));
+}
+
+TEST(OtlpEnrich, KeepsOtherTopLevelFieldsAndSurvivesConcatenation) {
+  std::string unknown;
+  wire::put_varint_field(unknown, 5, 9);
+  const std::string original = simple_request(2, "a") + unknown + simple_request(3, "b");
+  const std::string enriched = enrich_resources(original, {{"k8s.pod.name", "p"}});
+  const ValidationResult result = validate_export_request(enriched);
+  ASSERT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 5u);
+  EXPECT_NE(enriched.find(unknown), std::string::npos);
+  for (const auto& attributes : resource_attributes(enriched)) {
+    EXPECT_EQ(attributes.back(), (std::pair<std::string, std::string>{"k8s.pod.name", "p"}));
+  }
+}
+
+TEST(OtlpEnrich, AnUnreadableRequestComesBackUnchanged) {
+  const std::string broken = "\x0a\x05\x0a\x09";
+  EXPECT_EQ(enrich_resources(broken, {{"a", "b"}}), broken);
+}
+
+TEST(OtlpResponse, FullSuccessIsAnEmptyMessage) { EXPECT_EQ(encode_response(0, ""), ""); }
+
+TEST(OtlpResponse, PartialSuccessCarriesTheCountAndMessage) {
+  const std::string response = encode_response(2, "2 spans had no name");
+  std::string expected_inner;
+  wire::put_varint_field(expected_inner, 1, 2);
+  wire::put_bytes_field(expected_inner, 2, "2 spans had no name");
+  EXPECT_EQ(response, message(1, expected_inner));
+  // The spec's warning case: nothing rejected, a message to pass on.
+  EXPECT_EQ(encode_response(0, "slow down"), message(1, message(2, "slow down")));
+}
+
+TEST(OtlpResponse, StatusCodesAndMessages) {
+  std::string expected;
+  wire::put_varint_field(expected, 1, 3);
+  wire::put_bytes_field(expected, 2, "malformed");
+  EXPECT_EQ(encode_status(3, "malformed"), expected);
+  EXPECT_EQ(encode_status(0, ""), "");
+  // int32 is sign-extended to ten bytes on the wire.
+  EXPECT_EQ(encode_status(-1, "").size(), 11u);
+}
+
+}  // namespace
+}  // namespace covet::otlp
