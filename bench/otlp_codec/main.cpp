@@ -205,7 +205,7 @@ void measure(const char* name, std::size_t bytes, std::size_t spans, double min_
     std::exit(1);
   }
   const double mb = static_cast<double>(bytes) * static_cast<double>(iterations) / 1e6;
-  std::printf("| %-42s | %9.1f | %12.0f | %8.1f |\n", name, mb / seconds,
+  std::printf("| %-48s | %9.1f | %12.0f | %8.1f |\n", name, mb / seconds,
               static_cast<double>(spans * iterations) / seconds, 1e6 * seconds / iterations);
 }
 
@@ -247,8 +247,8 @@ int main(int argc, char** argv) {
                                                    {"k8s.node.name", "node-1"}};
   std::printf("request: %zu spans, %zu bytes protobuf, %zu bytes JSON\n\n", spans,
               request.protobuf.size(), request.json.size());
-  std::printf("| %-42s | %9s | %12s | %8s |\n", "work", "MB/s", "spans/s", "us/req");
-  std::printf("|%s|%s|%s|%s|\n", std::string(44, '-').c_str(), std::string(11, '-').c_str(),
+  std::printf("| %-48s | %9s | %12s | %8s |\n", "work", "MB/s", "spans/s", "us/req");
+  std::printf("|%s|%s|%s|%s|\n", std::string(50, '-').c_str(), std::string(11, '-').c_str(),
               std::string(14, '-').c_str(), std::string(10, '-').c_str());
   const long rss_before = max_rss_kib();
   measure("covet: validate + count", request.protobuf.size(), spans, seconds, [&] {
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
             return out.size() > request.protobuf.size() ? count : 0;
           });
 #else
-  std::printf("| %-42s | %9s | %12s | %8s |\n", "libprotobuf: not built (see script)", "-", "-",
+  std::printf("| %-48s | %9s | %12s | %8s |\n", "libprotobuf: not built (see script)", "-", "-",
               "-");
 #endif
   std::printf("\nmax RSS: %ld KiB after the covet runs, %ld KiB at the end (started at %ld)\n",

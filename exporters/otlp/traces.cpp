@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "exporters/otlp/wire.h"
 
@@ -22,6 +23,15 @@ constexpr std::size_t kMaxValueDepth = 64;
 bool valid_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
+    // Attribute keys and values are mostly ASCII: skip eight such bytes at a time.
+    if (text.size() - i >= 8) {
+      std::uint64_t eight = 0;
+      std::memcpy(&eight, text.data() + i, 8);
+      if ((eight & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x80) {
       ++i;
