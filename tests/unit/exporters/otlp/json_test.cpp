@@ -144,6 +144,17 @@ TEST(OtlpJson, EncodesExactlyAsProtocDoes) {
   EXPECT_EQ(result.protobuf, fixture("js_sdk_request.pb"));
 }
 
+TEST(OtlpJson, ConvertsWhatTheJsSdkSends) {
+  // Captured from @opentelemetry/exporter-trace-otlp-http (tests/fixtures/otlp/README.md).
+  const JsonConversion result = json_to_protobuf(fixture("js_sdk_export.json"));
+  ASSERT_TRUE(result.ok) << result.error;
+  const ValidationResult validation = validate_export_request(result.protobuf);
+  EXPECT_TRUE(validation.ok) << validation.error;
+  EXPECT_EQ(validation.spans, 2u);
+  EXPECT_EQ(resource_attributes(result.protobuf)[0],
+            (Attributes{{"service.name", "covet-example"}, {"k8s.pod.name", "app-pod"}}));
+}
+
 TEST(OtlpJson, AcceptsSnakeCaseNames) {
   const JsonConversion result = json_to_protobuf(
       R"({"resource_spans":[{"scope_spans":[{"spans":[{"trace_id":"5B8EFFF798038103D269B633813FC60C",)"

@@ -39,6 +39,22 @@ TEST(OtlpTraces, CountsTheSpansOfARealRequest) {
   EXPECT_EQ(result.resource_spans, 1u);
 }
 
+TEST(OtlpTraces, CountsTheSpansTheJsSdkSends) {
+  // Captured from @opentelemetry/exporter-trace-otlp-proto (tests/fixtures/otlp/README.md).
+  const std::string body = fixture("js_sdk_export.pb");
+  ASSERT_FALSE(body.empty());
+  const ValidationResult result = validate_export_request(body);
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 2u);
+  const std::string enriched =
+      enrich_resources(body, {{"k8s.pod.name", "ours"}, {"k8s.node.name", "n1"}});
+  EXPECT_EQ(validate_export_request(enriched).spans, 2u);
+  EXPECT_EQ(resource_attributes(enriched)[0], (Attributes{{"service.name", "covet-example"},
+                                                          {"k8s.pod.name", "app-pod"},
+                                                          {"k8s.node.name", "n1"}}));
+  EXPECT_EQ(scope_spans_bytes(enriched), scope_spans_bytes(body));
+}
+
 TEST(OtlpTraces, AnEmptyRequestIsValid) {
   // The spec: a request that carries no telemetry is answered with success.
   const ValidationResult result = validate_export_request("");
