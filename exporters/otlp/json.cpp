@@ -302,14 +302,14 @@ class Converter {
   }
 
   bool id(const Json& json, std::string_view name, std::string& out, std::uint32_t number,
-          std::size_t size, bool may_be_empty) {
+          std::size_t size, bool may_be_empty, bool zero_allowed = false) {
     std::string bytes;
     const std::string hint = fmt::format("expected {} hex digits", size * 2);
     if (!json.is_string()) return fail_at(name, hint);
     const std::string& text = json.get_ref<const std::string&>();
     if (may_be_empty && text.empty()) return true;
     if (text.size() != size * 2 || !decode_hex(text, bytes)) return fail_at(name, hint);
-    if (std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; })) {
+    if (!zero_allowed && std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; })) {
       return fail_at(name, "all zero, which is an invalid id");
     }
     wire::put_bytes_field(out, number, bytes);
@@ -507,10 +507,11 @@ class Converter {
     });
   }
 
+  // Links may point at an all-zero (invalid) context, as in validate_export_request.
   bool link(const Json& json, std::string& out) {
     const bool ok = object(json, [&](std::string_view key, const Json& value) {
-      if (is(key, "traceId", "trace_id")) return id(value, "traceId", out, 1, 16, false);
-      if (is(key, "spanId", "span_id")) return id(value, "spanId", out, 2, 8, false);
+      if (is(key, "traceId", "trace_id")) return id(value, "traceId", out, 1, 16, false, true);
+      if (is(key, "spanId", "span_id")) return id(value, "spanId", out, 2, 8, false, true);
       if (is(key, "traceState", "trace_state")) return string(value, "traceState", out, 3);
       if (key == "attributes") return attributes(value, out, 4, 0);
       if (is(key, "droppedAttributesCount", "dropped_attributes_count")) {

@@ -129,14 +129,19 @@ class Validator {
     return fail("invalid UTF-8");
   }
 
-  bool id(const Field& field, const char* name, std::size_t size, bool may_be_empty) {
+  enum class Zero { invalid, allowed };
+
+  bool id(const Field& field, const char* name, std::size_t size, bool may_be_empty,
+          Zero zero = Zero::invalid) {
     if (!expect(field, WireType::length_delimited, name)) return false;
     if (may_be_empty && field.bytes.empty()) return true;
     path_.push_back({name, kNoIndex});
     if (field.bytes.size() != size) {
       return fail(fmt::format("{} bytes, expected {}", field.bytes.size(), size));
     }
-    if (all_zero(field.bytes)) return fail("all zero, which is an invalid id");
+    if (zero == Zero::invalid && all_zero(field.bytes)) {
+      return fail("all zero, which is an invalid id");
+    }
     path_.pop_back();
     return true;
   }
@@ -415,6 +420,8 @@ class Validator {
     return reader_done(reader);
   }
 
+  // A link to an invalid context has all-zero ids: SDKs pass on what user code links to, and
+  // refusing the whole batch for it would lose every span in it for a harmless reference.
   bool link(std::string_view bytes) {
     Reader reader(bytes);
     Field field;
@@ -425,11 +432,11 @@ class Validator {
       bool ok = true;
       switch (field.number) {
         case 1:
-          ok = id(field, "trace_id", 16, false);
+          ok = id(field, "trace_id", 16, false, Zero::allowed);
           has_trace_id = true;
           break;
         case 2:
-          ok = id(field, "span_id", 8, false);
+          ok = id(field, "span_id", 8, false, Zero::allowed);
           has_span_id = true;
           break;
         case 3:

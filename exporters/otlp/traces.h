@@ -28,7 +28,8 @@ struct ValidationResult {
 // Checks an ExportTraceServiceRequest as a receiver must before acknowledging it: every
 // field the trace schema knows has its wire type, every string is UTF-8, every span has a
 // 16-byte trace id and an 8-byte span id that are not all zero, a parent span id that is
-// empty or 8 bytes, and links carry ids of the same sizes. Fields it does not know are
+// empty or 8 bytes, and links carry ids of the same sizes (all zero allowed there: a link to
+// an invalid context is user code's doing, not a broken sender). Fields it does not know are
 // skipped (newer schemas add fields; the receiver must still accept them) and forwarded.
 //
 // A request fails as a whole. The spec offers partial success for a server that "accepts

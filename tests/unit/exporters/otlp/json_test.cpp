@@ -199,6 +199,10 @@ TEST(OtlpJson, RejectsBadIdsWithTheirPlace) {
             "resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex digits");
   EXPECT_EQ(error_of(span_json(R"("parentSpanId":"EEE19B7EC3C1B17G")")),
             "resourceSpans[0].scopeSpans[0].spans[0].parentSpanId: expected 16 hex digits");
+  EXPECT_TRUE(
+      json_to_protobuf(span_json(R"("links":[{"traceId":"00000000000000000000000000000000",)"
+                                 R"("spanId":"0000000000000000"}])"))
+          .ok);
   EXPECT_EQ(error_of(span_json(R"("links":[{"traceId":"5B8EFFF798038103D269B633813FC60C"}])")),
             "resourceSpans[0].scopeSpans[0].spans[0].links[0].spanId: missing; expected 16 hex "
             "digits");

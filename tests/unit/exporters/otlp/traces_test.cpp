@@ -156,6 +156,11 @@ TEST(OtlpTraces, RejectsBadIdsWithTheirPlace) {
   EXPECT_TRUE(
       validate_export_request(with_span_body(span(trace_id(1), span_id(1), "x", message(4, ""))))
           .ok);
+  // A link to an invalid (all-zero) context is kept; a link of the wrong size is not.
+  const std::string zero_link =
+      message(13, message(1, std::string(16, '\0')) + message(2, std::string(8, '\0')));
+  EXPECT_TRUE(
+      validate_export_request(with_span_body(span(trace_id(1), span_id(1), "x", zero_link))).ok);
   EXPECT_EQ(error_of(with_span_body(
                 span(trace_id(1), span_id(1), "x", message(13, message(1, trace_id(1)))))),
             "resource_spans[0].scope_spans[0].spans[0].links[0].span_id: 0 bytes, expected 8");
