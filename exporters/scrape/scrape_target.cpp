@@ -29,6 +29,20 @@ constexpr const char* kAccept =
     "Accept: application/openmetrics-text;version=1.0.0,"
     "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
+bool is_loopback_url(const std::string& url) {
+  CURLU* parsed = curl_url();
+  char* host = nullptr;
+  bool loopback = false;
+  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    const std::string_view name(host);
+    loopback = name == "localhost" || name == "[::1]" || name.starts_with("127.");
+  }
+  curl_free(host);
+  curl_url_cleanup(parsed);
+  return loopback;
+}
+
 bool has_line_break(const std::string& text) {
   return text.find_first_of("\r\n") != std::string::npos;
 }
@@ -63,8 +77,10 @@ ScrapeTarget::ScrapeTarget(uv_loop_t* loop, net::CurlMulti& multi,
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_buffer_);
   const std::string agent = std::string("covet-sidecar/") + kVersion;
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, agent.c_str());  // curl copies strings
-  // "" = every encoding this libcurl decodes (gzip, deflate); bodies arrive decoded.
-  curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");
+  // Over a network, ask for every encoding this libcurl decodes (gzip, deflate; bodies arrive
+  // decoded). Over loopback, the usual sidecar case, compressing costs the app and us CPU
+  // and saves nothing: ask for the page as it is (a gzip answer is still decoded).
+  curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, is_loopback_url(config_.url) ? "identity" : "");
   curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &ScrapeTarget::on_body);
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);

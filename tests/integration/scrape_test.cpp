@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "exporters/metrics/gzip_segments.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
 #include "tests/integration/waiting.h"
@@ -160,6 +161,18 @@ TEST_F(ScrapeIT, GzipIsServedWhenAsked) {
   EXPECT_EQ(om.headers.at("content-encoding"), "gzip");
   EXPECT_TRUE(om.body.ends_with("# EOF\n")) << om.body;
   EXPECT_TRUE(contains(om.body, "db_connections_active 7\n")) << om.body;
+}
+
+TEST_F(ScrapeIT, AGzippedPageIsDecoded) {
+  // Over loopback we ask for the page uncompressed; an app that gzips anyway is still read.
+  const metrics::DeflateSegment segment = metrics::deflate_segment(kTextPage, 6);
+  const std::vector<const metrics::DeflateSegment*> segments{&segment};
+  app.respond(200, "OK", metrics::gzip_join(segments));
+  app.set_content_encoding("gzip");
+  start(target(app.url("/metrics")));
+  const std::string body = metrics().body;
+  EXPECT_EQ(value(body, "db_connections_active"), 7) << body;
+  EXPECT_TRUE(contains(app.last_request(), "Accept-Encoding: identity\r\n")) << app.last_request();
 }
 
 TEST_F(ScrapeIT, ConcurrentReadersShareOneFetchAndMinIntervalReusesIt) {

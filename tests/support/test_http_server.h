@@ -72,6 +72,11 @@ class TestHttpServer {
     std::lock_guard lock(mutex_);
     content_type_ = std::move(content_type);
   }
+  // The Content-Encoding of later answers ("gzip" with a gzipped body); "" sends none.
+  void set_content_encoding(std::string encoding) {
+    std::lock_guard lock(mutex_);
+    content_encoding_ = std::move(encoding);
+  }
   // Waits this long before each answer (a slow app).
   void set_delay(std::chrono::milliseconds delay) {
     std::lock_guard lock(mutex_);
@@ -141,10 +146,12 @@ class TestHttpServer {
         mode = mode_;
         delay = delay_;
         const bool is_head = head.starts_with("HEAD ");
-        response = "HTTP/1.1 " + std::to_string(status_) + " " + reason_ +
-                   "\r\nContent-Length: " + std::to_string(body_.size()) + "\r\n" +
-                   (content_type_.empty() ? "" : "Content-Type: " + content_type_ + "\r\n") +
-                   "\r\n" + (is_head ? std::string() : body_);
+        response =
+            "HTTP/1.1 " + std::to_string(status_) + " " + reason_ +
+            "\r\nContent-Length: " + std::to_string(body_.size()) + "\r\n" +
+            (content_type_.empty() ? "" : "Content-Type: " + content_type_ + "\r\n") +
+            (content_encoding_.empty() ? "" : "Content-Encoding: " + content_encoding_ + "\r\n") +
+            "\r\n" + (is_head ? std::string() : body_);
       }
       if (delay.count() > 0) std::this_thread::sleep_for(delay);
       if (mode == Mode::close) break;
@@ -174,6 +181,7 @@ class TestHttpServer {
   std::string body_ = "ok\n";
   std::string last_request_;
   std::string content_type_;
+  std::string content_encoding_;
   std::chrono::milliseconds delay_{0};
   std::thread accept_thread_;
   std::list<std::thread> connection_threads_;  // only the accept thread adds, before join
