@@ -47,9 +47,9 @@ std::string NginxTlsServer::start() {
     ssl_protocols TLSv1.2 TLSv1.3;  # 1.22's default stops at TLS 1.2
     ssl_certificate {};
     ssl_certificate_key {};
-    location / {{ return 200 "ok\n"; }}
+    location / {{ return 200 "{}"; }}
   }})",
-                           ports_[i], sites_[i].cert, sites_[i].key);
+                           ports_[i], sites_[i].cert, sites_[i].key, sites_[i].body);
   }
   std::ofstream(dir_ + "/nginx.conf") << fmt::format(R"(worker_processes 1;
 error_log {0}/error.log info;

@@ -17,6 +17,8 @@ class NginxTlsServer {
   struct Site {
     std::string cert;  // PEM chain, leaf first
     std::string key;
+    // Answered to every GET, as written inside an nginx "..." string (\n is a newline).
+    std::string body = "ok\\n";
   };
   explicit NginxTlsServer(std::vector<Site> sites);
   ~NginxTlsServer();  // stops nginx (ExternalProcess), removes the directory

@@ -7,13 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "exporters/metrics/gzip_segments.h"
+#include "tests/integration/nginx_tls_server.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
+#include "tests/integration/test_certificates.h"
 #include "tests/integration/waiting.h"
 #include "tests/support/test_http_server.h"
 
@@ -173,6 +176,32 @@ TEST_F(ScrapeIT, AGzippedPageIsDecoded) {
   const std::string body = metrics().body;
   EXPECT_EQ(value(body, "db_connections_active"), 7) << body;
   EXPECT_TRUE(contains(app.last_request(), "Accept-Encoding: identity\r\n")) << app.last_request();
+}
+
+TEST_F(ScrapeIT, HttpsTargetsAreVerifiedAgainstCaFileAndServerName) {
+  TestCa ca;
+  ASSERT_EQ(ca.error(), "");
+  const std::int64_t now = std::time(nullptr);
+  const CertFiles leaf = ca.issue("app", "app.internal", now - 3600, now + 86400);
+  ASSERT_EQ(leaf.error, "");
+  NginxTlsServer nginx({{leaf.cert, leaf.key, "tls_metric 1\\n"}});
+  ASSERT_EQ(nginx.start(), "");
+  const std::string url = "https://127.0.0.1:" + std::to_string(nginx.port(0)) + "/metrics";
+  start("  - name: trusted\n    url: " + url + "\n    tls: { ca_file: " + ca.ca_file() +
+        ", server_name: app.internal }\n" + "  - name: wrong_name\n    url: " + url +
+        "\n    tls: { ca_file: " + ca.ca_file() + " }\n" + "  - name: untrusted\n    url: " + url +
+        "\n    tls: { server_name: app.internal }\n");
+  const std::string body = metrics().body;
+  EXPECT_EQ(value(body, "tls_metric"), 1) << body;
+  EXPECT_EQ(value(body, "covet_sidecar_scrape_up", {{"target", "trusted"}}), 1) << body;
+  EXPECT_EQ(value(body, "covet_sidecar_scrape_failures_total",
+                  {{"target", "wrong_name"}, {"reason", "tls"}}),
+            1)
+      << body;
+  EXPECT_EQ(value(body, "covet_sidecar_scrape_failures_total",
+                  {{"target", "untrusted"}, {"reason", "tls"}}),
+            1)
+      << body;
 }
 
 TEST_F(ScrapeIT, ConcurrentReadersShareOneFetchAndMinIntervalReusesIt) {
