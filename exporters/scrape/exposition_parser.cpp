@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "exporters/utf8.h"
+
 namespace covet::scrape {
 namespace {
 
@@ -18,43 +20,6 @@ bool is_name_start(char c) {
 bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 bool is_label_start(char c) { return is_name_start(c) && c != ':'; }
 bool is_label_char(char c) { return is_name_char(c) && c != ':'; }
-
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    std::uint32_t code = 0;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    } else if ((byte & 0xE0) == 0xC0) {
-      length = 2;
-      code = byte & 0x1F;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3;
-      code = byte & 0x0F;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4;
-      code = byte & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    constexpr std::array<std::uint32_t, 5> kMinimum{0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 // A number as the formats write one: decimal (with exponent), NaN, +Inf, -Inf; and, in any
 // letter case, the spellings Go's ParseFloat (so Prometheus) also takes ("Nan" from
@@ -226,7 +191,7 @@ class LineReader {
                                 what, escaped));
       }
     }
-    if (!valid_utf8(out)) return fail(fmt::format("{}: not valid UTF-8", what));
+    if (!text::valid_utf8(out)) return fail(fmt::format("{}: not valid UTF-8", what));
     return true;
   }
 
@@ -561,7 +526,7 @@ class PageParser {
         return fail(fmt::format("HELP: invalid escape \\{}", escaped));
       }
     }
-    if (!valid_utf8(out)) return fail("HELP: not valid UTF-8");
+    if (!text::valid_utf8(out)) return fail("HELP: not valid UTF-8");
     return true;
   }
 
