@@ -28,8 +28,10 @@ void MetricsEndpoint::handle(const http::Request& request, http::Router::Respond
     respond(render(format, gzip));
     return;
   }
-  auto own_names = std::make_shared<const scrape::OwnNames>(metrics::to_page(own_.collect()));
-  scraper_.prepare(format, gzip, std::move(own_names),
+  const scrape::OwnNamesSource own_names = [this] {
+    return std::make_shared<const scrape::OwnNames>(metrics::to_page(own_.collect()));
+  };
+  scraper_.prepare(format, gzip, own_names,
                    [this, format, gzip, respond] { respond(render(format, gzip)); });
 }
 

@@ -143,12 +143,11 @@ bool ScrapeTarget::fresh() const {
          result_->finished_at_ms + static_cast<std::uint64_t>(config_.min_interval.count());
 }
 
-void ScrapeTarget::prepare(Format format, bool gzip, std::shared_ptr<const OwnNames> own,
-                           Ready ready) {
+void ScrapeTarget::prepare(Format format, bool gzip, const OwnNamesSource& own, Ready ready) {
   if (closed_) return;
   if (fetching_ || !fresh()) {
     waiting_for_fetch_.push_back(Waiter{format, gzip, std::move(ready)});
-    if (!fetching_) start_fetch(std::move(own));
+    if (!fetching_) start_fetch(own());
     return;
   }
   serve(Waiter{format, gzip, std::move(ready)});

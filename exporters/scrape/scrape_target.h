@@ -42,6 +42,9 @@ struct TargetCounters {
   std::uint64_t dropped_by_clash = 0;
 };
 
+// Our own names, built on demand: a read served from the last fetch never needs them.
+using OwnNamesSource = std::function<std::shared_ptr<const OwnNames>()>;
+
 class ScrapeTarget {
  public:
   using Ready = std::function<void()>;
@@ -55,8 +58,8 @@ class ScrapeTarget {
   // Calls `ready` on the loop once result() is fresh and holds its text in `format` (and
   // that text's gzip segment when `gzip`): at once when it already does, else after the
   // fetch (started now, or already in flight) and the conversion. `own` says which names
-  // are ours, for a fetch this call starts.
-  void prepare(Format format, bool gzip, std::shared_ptr<const OwnNames> own, Ready ready);
+  // are ours; it is called only when this call starts a fetch.
+  void prepare(Format format, bool gzip, const OwnNamesSource& own, Ready ready);
   // Drops the waiting callbacks and abandons the transfer and pool jobs.
   void close();
 

@@ -39,7 +39,7 @@ Scraper::~Scraper() {
   targets_.clear();  // before the multi they use
 }
 
-void Scraper::prepare(Format format, bool gzip, std::shared_ptr<const OwnNames> own,
+void Scraper::prepare(Format format, bool gzip, const OwnNamesSource& own,
                       std::function<void()> ready) {
   if (targets_.empty()) {
     ready();
@@ -51,8 +51,14 @@ void Scraper::prepare(Format format, bool gzip, std::shared_ptr<const OwnNames> 
     std::function<void()> ready;
   };
   auto countdown = std::make_shared<Countdown>(Countdown{targets_.size(), std::move(ready)});
+  // Built once for all the targets that fetch now, and not at all when none does.
+  std::shared_ptr<const OwnNames> built;
+  const OwnNamesSource once = [&built, &own] {
+    if (!built) built = own();
+    return built;
+  };
   for (auto& target : targets_) {
-    target->prepare(format, gzip, own, [countdown] {
+    target->prepare(format, gzip, once, [countdown] {
       if (--countdown->left == 0) countdown->ready();
     });
   }

@@ -33,10 +33,9 @@ class Scraper {
   bool empty() const { return targets_.empty(); }
 
   // Calls `ready` once every target has a fresh result with its text in `format` (and its
-  // gzip segment when `gzip`); at once when they all do. `own` names our families, for the
-  // fetches this starts.
-  void prepare(Format format, bool gzip, std::shared_ptr<const OwnNames> own,
-               std::function<void()> ready);
+  // gzip segment when `gzip`); at once when they all do. `own` names our families; it is
+  // called at most once, and only when a fetch starts.
+  void prepare(Format format, bool gzip, const OwnNamesSource& own, std::function<void()> ready);
 
   // The app's samples of families we export too, added to ours in `own` (see
   // ReexportOutcome::merged).
