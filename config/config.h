@@ -233,6 +233,63 @@ struct ScrapeTargetConfig {
   bool operator==(const ScrapeTargetConfig&) const = default;
 };
 
+// OTLP traces: the receivers the app's SDK sends to, the resource attributes added to what
+// it sends, and where spans are forwarded. Present in the file means enabled.
+enum class OnFull {
+  backpressure,  // refuse new requests with 503 / UNAVAILABLE: the SDK retries, nothing lost
+  drop_oldest,   // make room by dropping the oldest queued spans (counted)
+  drop_newest,   // accept, drop the new request's spans (counted, partial success)
+};
+enum class SpoolFsync { always, interval, never };
+
+struct OtlpReceiverConfig {
+  bool enabled = true;
+  ListenAddress listen;
+  std::uint64_t max_body_bytes = 20ull << 20;  // after decompression
+  bool operator==(const OtlpReceiverConfig&) const = default;
+};
+
+struct OtlpSpoolConfig {
+  std::string dir;  // empty: no spool
+  std::uint64_t max_bytes = 1ull << 30;
+  SpoolFsync fsync = SpoolFsync::always;
+  Duration fsync_interval{1000};
+  bool operator==(const OtlpSpoolConfig&) const = default;
+};
+
+struct OtlpExporterConfig {
+  std::string name;      // the `destination` label
+  std::string endpoint;  // OTLP/HTTP URL, e.g. http://jaeger:4318/v1/traces
+  Duration timeout{10000};
+  bool gzip = true;
+  // Sent with every export; a value from `header_files` is read at each export (a rotated
+  // token is picked up) and never printed.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> header_files;
+  ScrapeTlsConfig tls;
+  std::uint32_t max_batch_spans = 8192;
+  std::uint64_t max_batch_bytes = 4ull << 20;
+  Duration batch_timeout{200};  // a batch waits at most this long to fill up
+  std::uint32_t max_concurrent_exports = 4;
+  Duration initial_backoff{1000};
+  Duration max_backoff{30000};
+  std::uint64_t queue_max_bytes = 64ull << 20;
+  OnFull on_full = OnFull::backpressure;
+  OtlpSpoolConfig spool;
+  bool operator==(const OtlpExporterConfig&) const = default;
+};
+
+struct OtlpConfig {
+  bool enabled = false;  // the `otlp:` section is present
+  OtlpReceiverConfig http{true, ListenAddress{"0.0.0.0", 4318}, 20ull << 20};
+  OtlpReceiverConfig grpc{true, ListenAddress{"0.0.0.0", 4317}, 20ull << 20};
+  // Added to each resource that does not set them; empty values are not added.
+  std::vector<std::pair<std::string, std::string>> resource;
+  std::vector<OtlpExporterConfig> exporters;
+  unsigned check_roles = 0;  // the `traces` check in /health: report-only by default
+  bool operator==(const OtlpConfig&) const = default;
+};
+
 struct Config {
   ListenAddress listen;
   LogConfig log;
@@ -240,6 +297,7 @@ struct Config {
   ServerConfig server;
   std::vector<ProbeConfig> probes;
   std::vector<ScrapeTargetConfig> scrape;
+  OtlpConfig otlp;
 
   bool operator==(const Config&) const = default;
 };

@@ -288,6 +288,8 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+}  // namespace
+
 // `headers: { Name: value }`, kept in file order.
 std::optional<std::vector<std::pair<std::string, std::string>>> read_headers(const Field& field,
                                                                              ValueReader& reader) {
@@ -332,6 +334,29 @@ std::optional<std::vector<std::pair<std::string, std::string>>> read_headers(con
   if (!ok) return std::nullopt;
   return headers;
 }
+
+std::optional<unsigned> read_roles(const Field& field, ValueReader& reader) {
+  const std::optional<std::vector<Field>> items = read_sequence(
+      field, "a list of roles, e.g. [readiness, startup], or [] to only report", reader);
+  if (!items) return std::nullopt;
+  unsigned roles = 0;
+  bool ok = true;
+  for (const Field& item : *items) {
+    const std::optional<Role> role = reader.choice<Role>(item, kRoles);
+    if (!role) {
+      ok = false;
+    } else if ((roles & *role) != 0) {
+      reader.report(item, "duplicate role \"" + std::string(name_of<Role>(kRoles, *role)) + "\"");
+      ok = false;
+    } else {
+      roles |= *role;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return roles;
+}
+
+namespace {
 
 constexpr std::array<Choice<std::string_view>, 3> kHttpMethods{{
     {"GET", "GET"},
@@ -566,27 +591,6 @@ const ProbeType* read_type(const MappingReader& mapping, const Field& item, Valu
   reader.report(*field, "unknown probe type " + type->shown +
                             " (supported: disk, memory, postgres, redis, http, tcp, process, tls)");
   return nullptr;
-}
-
-std::optional<unsigned> read_roles(const Field& field, ValueReader& reader) {
-  const std::optional<std::vector<Field>> items = read_sequence(
-      field, "a list of roles, e.g. [readiness, startup], or [] to only report", reader);
-  if (!items) return std::nullopt;
-  unsigned roles = 0;
-  bool ok = true;
-  for (const Field& item : *items) {
-    const std::optional<Role> role = reader.choice<Role>(item, kRoles);
-    if (!role) {
-      ok = false;
-    } else if ((roles & *role) != 0) {
-      reader.report(item, "duplicate role \"" + std::string(name_of<Role>(kRoles, *role)) + "\"");
-      ok = false;
-    } else {
-      roles |= *role;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return roles;
 }
 
 // Name -> where it was first used, for the uniqueness check across the list.

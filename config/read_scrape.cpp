@@ -170,7 +170,9 @@ void read_basic_auth(const Field& field, ValueReader& reader, ScrapeTargetConfig
   }
 }
 
-void read_tls_block(const Field& field, ValueReader& reader, ScrapeTlsConfig& tls) {
+}  // namespace
+
+void read_client_tls(const Field& field, ValueReader& reader, ScrapeTlsConfig& tls) {
   const MappingReader mapping(field.value, field.path, field.at, reader);
   mapping.reject_unknown(kScrapeTlsKeys);
   const auto path = [&](const Field& f) { return reader.absolute_path(f); };
@@ -199,6 +201,8 @@ void read_tls_block(const Field& field, ValueReader& reader, ScrapeTlsConfig& tl
                   "\"key_file\" needs \"cert_file\" (the client certificate)");
   }
 }
+
+namespace {
 
 ScrapeRule read_rule(const Field& item, ValueReader& reader) {
   const MappingReader mapping(item.value, item.path, item.at, reader);
@@ -363,7 +367,7 @@ ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames
   }
 
   if (const std::optional<Field> tls = mapping.find("tls")) {
-    read_tls_block(*tls, reader, target.tls);
+    read_client_tls(*tls, reader, target.tls);
     // Without https there is no handshake for these settings to apply to.
     if (url_ok && target.url.starts_with("http://")) {
       reader.report(tls->key_at, tls->path, "tls is set but url is http://");

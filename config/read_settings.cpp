@@ -13,9 +13,6 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kTopLevelKeys{"listen", "log",    "shutdown", "server",
                                                         "probes", "scrape", "otlp"};
-// Part of the product's config shape (DESIGN.md) but not built yet: saying so is more
-// useful than "unknown key" to someone who copied the documented example.
-constexpr std::array<std::string_view, 1> kNotInThisVersion{"otlp"};
 
 constexpr std::array<std::string_view, 2> kLogKeys{"format", "level"};
 constexpr std::array<std::string_view, 2> kShutdownKeys{"drain_delay", "grace_period"};
@@ -62,17 +59,13 @@ void read_server(const Field& field, ValueReader& reader, ServerConfig& server) 
 
 void read_document(const YAML::Node& root, ValueReader& reader, Config& config) {
   if (!root.IsMap()) {
-    reader.report(position_of(root), "",
-                  "expected a mapping of settings (listen, log, shutdown, server, probes, scrape)");
+    reader.report(
+        position_of(root), "",
+        "expected a mapping of settings (listen, log, shutdown, server, probes, scrape, otlp)");
     return;
   }
   const MappingReader top(root, "", position_of(root), reader);
   top.reject_unknown(kTopLevelKeys);
-  for (std::string_view key : kNotInThisVersion) {
-    if (const std::optional<Field> field = top.find(key)) {
-      reader.report(field->key_at, field->path, "not supported by this version of covet-sidecar");
-    }
-  }
   read_key(top, "listen", config.listen, [&](const Field& f) { return reader.listen_address(f); });
   if (const std::optional<Field> field = top.find("log")) read_log(*field, reader, config.log);
   if (const std::optional<Field> field = top.find("shutdown")) {
@@ -86,6 +79,16 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config) 
   }
   if (const std::optional<Field> field = top.find("scrape")) {
     config.scrape = read_scrape(*field, reader, config.server.request_timeout);
+  }
+  if (const std::optional<Field> field = top.find("otlp")) {
+    config.otlp = read_otlp(*field, reader);
+    for (const OtlpReceiverConfig* receiver : {&config.otlp.http, &config.otlp.grpc}) {
+      if (receiver->enabled && receiver->listen == config.listen) {
+        reader.report(field->key_at, field->path,
+                      "an OTLP receiver listens on the same address as listen (" +
+                          config.listen.host + ":" + std::to_string(config.listen.port) + ")");
+      }
+    }
   }
 }
 

@@ -24,6 +24,20 @@ std::vector<ProbeConfig> read_probes(const Field& field, ValueReader& reader);
 std::vector<ScrapeTargetConfig> read_scrape(const Field& field, ValueReader& reader,
                                             Duration request_timeout);
 
+// `headers: { Name: value }` in file order: valid header names, no line breaks in values.
+std::optional<std::vector<std::pair<std::string, std::string>>> read_headers(const Field& field,
+                                                                             ValueReader& reader);
+
+// A client's `tls:` block towards an https:// server (ca_file, cert_file with key_file,
+// server_name, insecure_skip_verify).
+void read_client_tls(const Field& field, ValueReader& reader, ScrapeTlsConfig& tls);
+
+// `roles: [readiness, startup]` as Role bits; [] reads as 0 (report-only).
+std::optional<unsigned> read_roles(const Field& field, ValueReader& reader);
+
+// Reads `otlp:`. `drain_delay` and `grace_period` bound the exporters' timeouts.
+OtlpConfig read_otlp(const Field& field, ValueReader& reader);
+
 // An http:// or https:// URL with a host, as written, or nothing (reported).
 std::optional<std::string> read_url(const Field& field, ValueReader& reader);
 

@@ -46,6 +46,9 @@ class ValueReader {
   ValueReader(const EnvLookup& env, std::vector<ConfigError>& errors)
       : env_(env), errors_(errors) {}
 
+  // The environment values are expanded from, for defaults that name variables.
+  const EnvLookup& env() const { return env_; }
+
   void report(Position at, std::string path, std::string message);
   void report(const Field& field, std::string message) {
     report(field.at, field.path, std::move(message));

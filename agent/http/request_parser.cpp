@@ -34,8 +34,8 @@ constexpr std::size_t kVersionFramingBytes = 7;   // "HTTP/" (on_version gets "1
 constexpr std::size_t kHeaderSeparatorBytes = 2;  // ": "
 constexpr std::size_t kHeaderLineEndBytes = 2;    // CRLF
 
-// Longest name of a field we keep ("accept-encoding"); longer names are not read further.
-constexpr std::size_t kMaxKeptNameBytes = 15;
+// Longest name of a field we keep ("content-encoding"); longer names are not read further.
+constexpr std::size_t kMaxKeptNameBytes = 16;
 constexpr std::string_view kListSeparator = ", ";
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -164,6 +164,8 @@ void RequestParser::consume_request() {
   headers_done_ = false;
   accept_.clear();
   accept_encoding_.clear();
+  content_type_.clear();
+  content_encoding_.clear();
   header_bytes_ = 0;
   route_ = RouteInfo{};
   request_ = Request{};
@@ -207,6 +209,10 @@ int RequestParser::on_header_field_complete() {
     field_ = KeptField::accept;
   } else if (name_is(field_name_, "accept-encoding")) {
     field_ = KeptField::accept_encoding;
+  } else if (name_is(field_name_, "content-type")) {
+    field_ = KeptField::content_type;
+  } else if (name_is(field_name_, "content-encoding")) {
+    field_ = KeptField::content_encoding;
   }
   field_name_.clear();
   field_value_.clear();
@@ -222,7 +228,7 @@ int RequestParser::on_header_value(const char* at, std::size_t len) {
 int RequestParser::on_header_value_complete() {
   if (int rc = count_header_bytes(kHeaderLineEndBytes); rc != 0) return rc;
   if (field_ == KeptField::none) return 0;
-  std::string& list = field_ == KeptField::accept ? accept_ : accept_encoding_;
+  std::string& list = kept_value(field_);
   // An empty line adds no element; joining it would leave a dangling ", ".
   const std::string_view value = trim_ows(field_value_);
   if (!value.empty()) {
@@ -232,6 +238,21 @@ int RequestParser::on_header_value_complete() {
   field_ = KeptField::none;
   field_value_.clear();
   return 0;
+}
+
+std::string& RequestParser::kept_value(KeptField field) {
+  switch (field) {
+    case KeptField::accept:
+      return accept_;
+    case KeptField::accept_encoding:
+      return accept_encoding_;
+    case KeptField::content_type:
+      return content_type_;
+    case KeptField::content_encoding:
+    case KeptField::none:
+      break;
+  }
+  return content_encoding_;
 }
 
 int RequestParser::on_headers_complete() {
@@ -247,6 +268,8 @@ int RequestParser::on_headers_complete() {
   headers_done_ = true;
   request_.accept = accept_;
   request_.accept_encoding = accept_encoding_;
+  request_.content_type = content_type_;
+  request_.content_encoding = content_encoding_;
 
   if (llhttp_get_http_major(&parser_) != 1) return fail(505, "HTTP version not supported");
   // We never tunnel; RFC 9110 §7.8 lets a server ignore Upgrade, so the request is answered

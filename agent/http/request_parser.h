@@ -84,15 +84,18 @@ class RequestParser {
   std::string body_;
   std::string method_;
   std::size_t header_bytes_ = 0;
-  // The few header fields a handler sees (Request::accept, accept_encoding). Every other
+  // The few header fields a handler sees (Request::accept, content_type, ...). Every other
   // field is counted and dropped. All of these are cleared, not shrunk, between requests.
-  enum class KeptField { none, accept, accept_encoding };
+  enum class KeptField { none, accept, accept_encoding, content_type, content_encoding };
   std::string field_name_;   // the name being read, cut short once it cannot be kept
   std::string field_value_;  // the value being read, when its field is kept
   KeptField field_ = KeptField::none;
+  std::string& kept_value(KeptField field);
   bool headers_done_ = false;  // later fields are chunked trailers, never kept
   std::string accept_;
   std::string accept_encoding_;
+  std::string content_type_;
+  std::string content_encoding_;
   RouteInfo route_;
   bool in_progress_ = false;
   bool complete_ = false;

@@ -74,7 +74,8 @@ std::shared_ptr<const PreparedResponse> PreparedResponse::make(const Response& r
   // letting it inject headers into the response.
   const bool safe =
       is_safe_header_value(response.content_type) && is_safe_header_value(response.allow) &&
-      is_safe_header_value(response.content_encoding) && is_safe_header_value(response.vary);
+      is_safe_header_value(response.content_encoding) && is_safe_header_value(response.vary) &&
+      is_safe_header_value(response.retry_after);
   const int status = safe ? response.status : 500;
   // Three digits keep the status line well-formed whatever a handler passed.
   prepared->status = (status >= 100 && status <= 999) ? status : 500;
@@ -97,6 +98,9 @@ std::shared_ptr<const PreparedResponse> PreparedResponse::make(const Response& r
   // Vary is about the request, not the body: a 304 carries it too (RFC 9110 §15.4.5).
   if (safe && !response.vary.empty()) fmt::format_to(out, "Vary: {}\r\n", response.vary);
   if (safe && !response.allow.empty()) fmt::format_to(out, "Allow: {}\r\n", response.allow);
+  if (safe && !response.retry_after.empty()) {
+    fmt::format_to(out, "Retry-After: {}\r\n", response.retry_after);
+  }
   return prepared;
 }
 

@@ -15,10 +15,13 @@ struct Request {
   std::string_view path;         // without the query
   std::string_view query;        // after '?', without it; empty when absent
   std::string_view body;
-  // The only request headers kept, for /metrics content negotiation. Repeated fields are
-  // joined with ", " (RFC 9110 §5.3), each value trimmed; empty when absent.
+  // The only request headers kept: for /metrics content negotiation, and for the OTLP
+  // receiver, what the body is. Repeated fields are joined with ", " (RFC 9110 §5.3), each
+  // value trimmed; empty when absent.
   std::string_view accept;
   std::string_view accept_encoding;
+  std::string_view content_type;
+  std::string_view content_encoding;
   bool keep_alive = true;  // HTTP/1.1 default, Connection: close / HTTP/1.0 rules applied
   // Every view above points into the connection's buffers and is valid until the handler
   // returns.
@@ -33,6 +36,8 @@ struct Response {
   // Set by handlers whose body depends on Accept / Accept-Encoding, so caches keep the
   // variants apart: "Accept, Accept-Encoding". Empty: no header.
   std::string vary;
+  // Seconds, for 429 and 503: when the client may try again. Empty: no header.
+  std::string retry_after;
 };
 
 std::string_view reason_phrase(int status);

@@ -274,10 +274,10 @@ TEST(LoadConfig, SyntaxErrorIsOneErrorWithItsPosition) {
 TEST(LoadConfig, TopLevelMustBeAMapping) {
   EXPECT_EQ(errors_of("just text\n"),
             Lines{"config.yaml:1:1: expected a mapping of settings (listen, log, shutdown, server, "
-                  "probes, scrape)"});
+                  "probes, scrape, otlp)"});
   EXPECT_EQ(errors_of("- listen\n"),
             Lines{"config.yaml:1:1: expected a mapping of settings (listen, log, shutdown, server, "
-                  "probes, scrape)"});
+                  "probes, scrape, otlp)"});
 }
 
 TEST(LoadConfig, MoreThanOneDocument) {
@@ -331,10 +331,11 @@ TEST(LoadConfig, DuplicateKeys) {
             Lines{"config.yaml:2:1: listen: duplicate key (first at line 1, column 1)"});
 }
 
-TEST(LoadConfig, OtlpIsNotSupportedYet) {
-  // scrape: is read (tests/unit/config/scrape_config_test.cpp); otlp: is not yet.
+TEST(LoadConfig, OtlpWithoutAnExporterIsRefused) {
+  // The rest of otlp: is tested in tests/unit/config/otlp_config_test.cpp.
   EXPECT_EQ(errors_of("scrape:\n  - name: app\n    url: http://x\notlp:\n  http: {}\n"),
-            (Lines{"config.yaml:4:1: otlp: not supported by this version of covet-sidecar"}));
+            (Lines{"config.yaml:4:1: otlp: at least one exporter is needed (e.g. name: jaeger, "
+                   "endpoint: http://jaeger:4318/v1/traces): received spans must go somewhere"}));
 }
 
 TEST(LoadConfig, NonStringKey) {
