@@ -127,7 +127,8 @@ int Agent::run() {
     ++open_handles_;
   }
 
-  const std::string listen_error = server_->listen(config_.listen.host, config_.listen.port);
+  std::string listen_error = server_->listen(config_.listen.host, config_.listen.port);
+  if (listen_error.empty()) listen_error = start_otlp();
   if (!listen_error.empty()) {
     log_.error("cannot start", {{"error", listen_error}});
     close_everything();
@@ -240,7 +241,9 @@ void Agent::begin_shutdown(int signum) {
       [](uv_timer_t* t) {
         auto* self = static_cast<Agent*>(t->data);
         self->log_.info("drain delay over: closing the listener, finishing in-flight requests");
-        self->server_->drain([self] { self->finish_shutdown(); });
+        self->drain_pending_ = 2;
+        self->server_->drain([self] { self->one_drained(); });
+        self->drain_otlp([self] { self->one_drained(); });
       },
       static_cast<std::uint64_t>(config_.shutdown.drain_delay.count()), 0);
   uv_timer_start(
@@ -252,6 +255,67 @@ void Agent::begin_shutdown(int signum) {
         self->finish_shutdown();
       },
       static_cast<std::uint64_t>(config_.shutdown.grace_period.count()), 0);
+}
+
+std::string Agent::start_otlp() {
+  if (!config_.otlp.enabled) return {};
+  pipeline_ = std::make_unique<otlp::Pipeline>(&loop_, config_.otlp, log_);
+  exposition_.add(
+      std::make_shared<metrics::CallbackCollector>([this] { return pipeline_->families(); }));
+  constexpr std::chrono::milliseconds kTracesCheckInterval{5000};
+  traces_check_ = model_.add_check(
+      health::CheckSpec{"traces", "otlp", config_.otlp.check_roles, kTracesCheckInterval, 1, 1});
+  probe_metrics_.add_probe("traces", "otlp");
+  uv_timer_init(&loop_, &traces_timer_);
+  traces_timer_.data = this;
+  traces_timer_open_ = true;
+  ++open_handles_;
+  uv_timer_start(
+      &traces_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        self->on_probe_result(self->traces_check_, self->pipeline_->check());
+      },
+      0, static_cast<std::uint64_t>(kTracesCheckInterval.count()));
+
+  if (config_.otlp.http.enabled) {
+    otlp_http_router_ =
+        std::make_unique<otlp::HttpReceiver>(*pipeline_, config_.otlp.http.max_body_bytes);
+    http::ServerLimits limits;
+    limits.max_connections = config_.server.max_connections;
+    limits.idle_timeout = config_.server.idle_timeout;
+    // A 20 MiB body over a slow link takes longer than a health check may.
+    limits.request_timeout =
+        std::max(config_.server.request_timeout, std::chrono::milliseconds(30000));
+    otlp_http_server_ = std::make_unique<http::Server>(&loop_, *otlp_http_router_, limits, log_);
+    const config::ListenAddress& at = config_.otlp.http.listen;
+    if (std::string error = otlp_http_server_->listen(at.host, at.port); !error.empty()) {
+      return "otlp.http: " + error;
+    }
+    log_.info("OTLP/HTTP receiver listening",
+              {{"listen", fmt::format("{}:{}", at.host, otlp_http_server_->bound_port())}});
+  }
+  return {};
+}
+
+void Agent::drain_otlp(std::function<void()> done) {
+  if (!pipeline_) {
+    done();
+    return;
+  }
+  auto flush = [this, done = std::move(done)]() mutable {
+    log_.info("OTLP receivers closed: sending what is queued");
+    pipeline_->flush(std::move(done));
+  };
+  if (otlp_http_server_) {
+    otlp_http_server_->drain(std::move(flush));
+  } else {
+    flush();
+  }
+}
+
+void Agent::one_drained() {
+  if (--drain_pending_ == 0) finish_shutdown();
 }
 
 void Agent::finish_shutdown() {
@@ -285,6 +349,13 @@ void Agent::close_everything() {
     uv_signal_stop(signal);
     uv_close(as_handle(signal), on_closed);
   }
+  if (traces_timer_open_) {
+    traces_timer_open_ = false;
+    uv_timer_stop(&traces_timer_);
+    uv_close(as_handle(&traces_timer_), on_closed);
+  }
+  if (otlp_http_server_) otlp_http_server_->close(nullptr);
+  if (pipeline_) pipeline_->close(nullptr);
   if (scheduler_) scheduler_->close(nullptr);
   if (server_) server_->close(nullptr);
   if (scraper_) scraper_->close(nullptr);

@@ -23,6 +23,8 @@
 #include "config/config.h"
 #include "exporters/metrics/exposition.h"
 #include "exporters/metrics/probe_metrics.h"
+#include "exporters/otlp/http_receiver.h"
+#include "exporters/otlp/pipeline.h"
 #include "exporters/scrape/scraper.h"
 #include "probes/scheduler.h"
 
@@ -50,6 +52,13 @@ class Agent {
   void begin_shutdown(int signum);
   void finish_shutdown();
   void close_everything();
+  // OTLP: the pipeline, its receivers and the `traces` check, when otlp: is configured.
+  // "" or why a receiver could not listen.
+  std::string start_otlp();
+  // After the drain delay: receivers stop accepting, then the queues are flushed. Calls
+  // `done` once both are finished (at once without OTLP).
+  void drain_otlp(std::function<void()> done);
+  void one_drained();
   std::vector<prometheus::MetricFamily> agent_families() const;
 
   config::Config config_;
@@ -65,6 +74,13 @@ class Agent {
   std::unique_ptr<AgentRouter> router_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<probes::Scheduler> scheduler_;
+  std::unique_ptr<otlp::Pipeline> pipeline_;
+  std::unique_ptr<otlp::HttpReceiver> otlp_http_router_;
+  std::unique_ptr<http::Server> otlp_http_server_;
+  std::size_t traces_check_ = 0;
+  uv_timer_t traces_timer_{};  // feeds the `traces` check; initialized with OTLP only
+  bool traces_timer_open_ = false;
+  int drain_pending_ = 0;  // the listener and OTLP still draining after the drain delay
 
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};

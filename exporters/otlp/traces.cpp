@@ -536,6 +536,27 @@ std::string encode_response(std::size_t rejected_spans, std::string_view error_m
   return response;
 }
 
+std::optional<PartialSuccess> decode_response(std::string_view protobuf) {
+  PartialSuccess result;
+  wire::Reader response(protobuf);
+  wire::Field field;
+  while (response.next(field)) {
+    if (field.number != 1 || field.type != wire::WireType::length_delimited) continue;
+    wire::Reader partial(field.bytes);
+    wire::Field inner;
+    while (partial.next(inner)) {
+      if (inner.number == 1 && inner.type == wire::WireType::varint) {
+        result.rejected_spans = inner.value;
+      } else if (inner.number == 2 && inner.type == wire::WireType::length_delimited) {
+        result.error_message.assign(inner.bytes);
+      }
+    }
+    if (!partial.ok()) return std::nullopt;
+  }
+  if (!response.ok()) return std::nullopt;
+  return result;
+}
+
 std::string encode_status(int code, std::string_view message) {
   std::string status;
   if (code != 0) wire::put_int64_field(status, 1, code);

@@ -9,6 +9,8 @@
 // Pure: no I/O, so it is fuzzed directly (tests/fuzz/otlp_protobuf_fuzz.cpp).
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +55,15 @@ std::string enrich_resources(std::string_view request, const ResourceAttributes&
 // An ExportTraceServiceResponse: empty on full success; with partial_success when spans
 // were rejected or there is a message to pass on (the spec's warning case).
 std::string encode_response(std::size_t rejected_spans, std::string_view error_message);
+
+// What a destination said about an export it answered 200: the spans it rejected and why.
+struct PartialSuccess {
+  std::uint64_t rejected_spans = 0;
+  std::string error_message;
+};
+// Reads an ExportTraceServiceResponse; nullopt when it is not one. An empty body is full
+// success (rejected_spans 0, no message).
+std::optional<PartialSuccess> decode_response(std::string_view protobuf);
 
 // A google.rpc.Status (code = 1, message = 2): the body of OTLP/HTTP 4xx and 5xx answers.
 std::string encode_status(int code, std::string_view message);

@@ -14,6 +14,7 @@
 #endif
 
 #include "agent/curl_failure.h"
+#include "agent/curl_tls.h"
 #include "agent/logging.h"
 #include "config/duration.h"
 #include "config/secret_file.h"
@@ -86,37 +87,7 @@ ScrapeTarget::ScrapeTarget(uv_loop_t* loop, net::CurlMulti& multi,
   curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &ScrapeTarget::on_header);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-  const config::ScrapeTlsConfig& tls = config_.tls;
-  if (!tls.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, tls.ca_file.c_str());
-  if (!tls.cert_file.empty()) curl_easy_setopt(easy_, CURLOPT_SSLCERT, tls.cert_file.c_str());
-  if (!tls.key_file.empty()) curl_easy_setopt(easy_, CURLOPT_SSLKEY, tls.key_file.c_str());
-  if (tls.insecure_skip_verify) {
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (!tls.server_name.empty()) {
-    // SNI and the certificate check use server_name; the connection still goes to the URL's
-    // host: the URL is rewritten to the name and curl told where that name really is.
-    CURLU* url = curl_url();
-    char* host = nullptr;
-    char* port = nullptr;
-    if (curl_url_set(url, CURLUPART_URL, config_.url.c_str(), 0) == CURLUE_OK &&
-        curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-        curl_url_set(url, CURLUPART_HOST, tls.server_name.c_str(), 0) == CURLUE_OK) {
-      char* rewritten = nullptr;
-      if (curl_url_get(url, CURLUPART_URL, &rewritten, 0) == CURLUE_OK) {
-        curl_easy_setopt(easy_, CURLOPT_URL, rewritten);
-        curl_free(rewritten);
-        connect_to_ = curl_slist_append(
-            nullptr, fmt::format("{}:{}:{}:{}", tls.server_name, port, host, port).c_str());
-        curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connect_to_);
-      }
-    }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(url);
-  }
+  connect_to_ = net::apply_client_tls(easy_, config_.url, config_.tls);
 }
 
 ScrapeTarget::~ScrapeTarget() {

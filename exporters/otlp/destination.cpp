@@ -1,0 +1,273 @@
+#include "exporters/otlp/destination.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+
+#include "agent/logging.h"
+
+namespace covet::otlp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds until(Clock::time_point at, Clock::time_point now) {
+  if (at <= now) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(at - now);
+}
+
+}  // namespace
+
+Destination::Destination(uv_loop_t* loop, net::CurlMulti& multi,
+                         const config::OtlpExporterConfig& config, Logger& log, std::uint64_t seed)
+    : loop_(loop), config_(config), log_(log), random_(seed), timer_(new uv_timer_t) {
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+  flights_.resize(config_.max_concurrent_exports);
+  for (Flight& flight : flights_) flight.call = std::make_unique<ExportCall>(multi, config_);
+}
+
+Destination::~Destination() { assert(closed_ && "Destination destroyed before close()"); }
+
+bool Destination::fits(std::size_t bytes) const {
+  return queued_bytes_ + bytes <= config_.queue_max_bytes;
+}
+
+std::size_t Destination::enqueue(Request request, std::uint32_t spans) {
+  if (abandoned_) {
+    stats_.dropped_spans["shutdown"] += spans;
+    return spans;
+  }
+  const std::size_t bytes = request->size();
+  if (!fits(bytes) && config_.on_full == config::OnFull::drop_oldest) {
+    std::vector<Item> dropped;
+    while (!fits(bytes) && !waiting_.empty()) {
+      dropped.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+      waiting_spans_ -= dropped.back().spans;
+      waiting_bytes_ -= dropped.back().request->size();
+    }
+    if (!dropped.empty()) drop_items(dropped, "queue_full");
+  }
+  if (!fits(bytes)) {
+    // drop_newest, or drop_oldest with everything that could go already in flight.
+    stats_.dropped_spans["queue_full"] += spans;
+    return spans;
+  }
+  waiting_spans_ += spans;
+  waiting_bytes_ += bytes;
+  queued_spans_ += spans;
+  queued_bytes_ += bytes;
+  waiting_.push_back(Item{std::move(request), spans, Clock::now()});
+  pump();
+  return 0;
+}
+
+std::optional<Clock::time_point> Destination::oldest() const {
+  std::optional<Clock::time_point> oldest;
+  const auto consider = [&](const Item& item) {
+    if (!oldest || item.arrived < *oldest) oldest = item.arrived;
+  };
+  for (const Flight& flight : flights_) {
+    for (const Item& item : flight.items) consider(item);
+  }
+  if (!waiting_.empty()) consider(waiting_.front());
+  return oldest;
+}
+
+void Destination::pump() {
+  if (abandoned_) return;
+  const Clock::time_point now = Clock::now();
+  if (now < paused_until_) {
+    arm_timer(until(paused_until_, now));
+    return;
+  }
+  while (!waiting_.empty()) {
+    const bool full =
+        waiting_spans_ >= config_.max_batch_spans || waiting_bytes_ >= config_.max_batch_bytes;
+    const Clock::time_point due = waiting_.front().arrived + config_.batch_timeout;
+    if (!full && !flushing_ && now < due) {
+      arm_timer(until(due, now));
+      return;
+    }
+    auto idle = std::find_if(flights_.begin(), flights_.end(),
+                             [](const Flight& f) { return !f.call->busy() && f.items.empty(); });
+    if (idle == flights_.end()) return;  // a finished call pumps again
+    start_batch(*idle);
+  }
+}
+
+void Destination::start_batch(Flight& flight) {
+  std::uint64_t bytes = 0;
+  flight.spans = 0;
+  flight.body.clear();
+  while (!waiting_.empty()) {
+    const Item& next = waiting_.front();
+    const bool first = flight.items.empty();
+    if (!first && (flight.spans + next.spans > config_.max_batch_spans ||
+                   bytes + next.request->size() > config_.max_batch_bytes)) {
+      break;
+    }
+    bytes += next.request->size();
+    flight.spans += next.spans;
+    flight.items.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  waiting_spans_ -= flight.spans;
+  waiting_bytes_ -= bytes;
+  flight.body.reserve(bytes);
+  for (const Item& item : flight.items) flight.body += *item.request;
+  const std::size_t index = static_cast<std::size_t>(&flight - flights_.data());
+  flight.call->start(flight.body, [this, index](ExportOutcome outcome) {
+    on_outcome(flights_[index], std::move(outcome));
+  });
+}
+
+void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
+  flight.body.clear();
+  observe_duration(outcome.duration);
+  std::vector<Item> items = std::move(flight.items);
+  flight.items.clear();
+  switch (outcome.after) {
+    case AfterExport::delivered: {
+      consecutive_failures_ = 0;
+      stats_.last_error.clear();
+      const std::uint64_t rejected = std::min<std::uint64_t>(outcome.rejected_spans, flight.spans);
+      stats_.exported_spans += flight.spans - rejected;
+      ++stats_.exported_requests;
+      for (const Item& item : items) forget(item);
+      if (rejected > 0 || !outcome.partial_message.empty()) {
+        if (rejected > 0) stats_.dropped_spans["partial_success"] += rejected;
+        log_.warn("destination accepted part of an export",
+                  {{"destination", config_.name},
+                   {"rejected_spans", std::to_string(rejected)},
+                   {"message", outcome.partial_message}});
+      }
+      break;
+    }
+    case AfterExport::retry: {
+      ++stats_.retries;
+      ++consecutive_failures_;
+      stats_.last_error = outcome.error;
+      stats_.last_failure_at = Clock::now();
+      // Back at the front, in their order, ahead of what arrived meanwhile.
+      for (auto it = items.rbegin(); it != items.rend(); ++it) {
+        waiting_spans_ += it->spans;
+        waiting_bytes_ += it->request->size();
+        waiting_.push_front(std::move(*it));
+      }
+      const std::chrono::milliseconds delay =
+          outcome.retry_after
+              ? std::chrono::milliseconds(*outcome.retry_after)
+              : backoff_delay(consecutive_failures_, config_.initial_backoff, config_.max_backoff,
+                              std::uniform_real_distribution<double>(0, 1)(random_));
+      paused_until_ = std::max(paused_until_, Clock::now() + delay);
+      // The first failure of a run is news; the rest of an outage is in the metrics.
+      if (consecutive_failures_ == 1 || outcome.retry_after) {
+        log_.warn("export failed, will retry", {{"destination", config_.name},
+                                                {"reason", outcome.reason},
+                                                {"error", outcome.error},
+                                                {"retry_in", fmt::format("{}ms", delay.count())}});
+      }
+      break;
+    }
+    case AfterExport::drop: {
+      stats_.last_error = outcome.error;
+      stats_.last_failure_at = Clock::now();
+      log_.error("destination refused an export: spans dropped",
+                 {{"destination", config_.name},
+                  {"reason", outcome.reason},
+                  {"error", outcome.error},
+                  {"spans", std::to_string(flight.spans)}});
+      drop_items(items, "rejected");
+      break;
+    }
+  }
+  flight.spans = 0;
+  maybe_flushed();
+  pump();
+}
+
+void Destination::forget(const Item& item) {
+  queued_spans_ -= item.spans;
+  queued_bytes_ -= item.request->size();
+}
+
+void Destination::drop_items(std::vector<Item>& items, const std::string& reason) {
+  std::uint64_t spans = 0;
+  for (const Item& item : items) {
+    spans += item.spans;
+    forget(item);
+  }
+  stats_.dropped_spans[reason] += spans;
+  items.clear();
+}
+
+void Destination::observe_duration(Clock::duration duration) {
+  const double seconds = std::chrono::duration<double>(duration).count();
+  for (std::size_t i = 0; i < kExportDurationBuckets.size(); ++i) {
+    if (seconds <= kExportDurationBuckets[i]) ++stats_.duration_buckets[i];
+  }
+  ++stats_.duration_count;
+  stats_.duration_sum += seconds;
+}
+
+void Destination::arm_timer(std::chrono::milliseconds delay) {
+  uv_timer_start(
+      timer_, [](uv_timer_t* t) { static_cast<Destination*>(t->data)->pump(); },
+      static_cast<std::uint64_t>(delay.count()), 0);
+}
+
+void Destination::flush(std::function<void()> done) {
+  flushing_ = true;
+  flushed_ = std::move(done);
+  maybe_flushed();
+  pump();
+}
+
+void Destination::maybe_flushed() {
+  if (!flushing_ || !flushed_ || queued_spans_ != 0 || queued_bytes_ != 0) return;
+  std::function<void()> flushed = std::move(flushed_);
+  flushed_ = nullptr;
+  flushed();
+}
+
+std::uint64_t Destination::abandon() {
+  const std::uint64_t lost = queued_spans_;
+  abandoned_ = true;
+  flushed_ = nullptr;
+  uv_timer_stop(timer_);
+  std::vector<Item> items(std::make_move_iterator(waiting_.begin()),
+                          std::make_move_iterator(waiting_.end()));
+  waiting_.clear();
+  waiting_spans_ = 0;
+  waiting_bytes_ = 0;
+  for (Flight& flight : flights_) {
+    flight.call = nullptr;  // abandons the transfer; no outcome will come
+    for (Item& item : flight.items) items.push_back(std::move(item));
+    flight.items.clear();
+  }
+  if (!items.empty()) drop_items(items, "shutdown");
+  return lost;
+}
+
+void Destination::close(std::function<void()> closed) {
+  if (closed_) {
+    if (closed) closed();
+    return;
+  }
+  abandon();
+  closed_ = true;
+  uv_timer_stop(timer_);
+  timer_->data = new std::function<void()>(std::move(closed));
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
+    auto* callback = static_cast<std::function<void()>*>(handle->data);
+    std::function<void()> closed = std::move(*callback);
+    delete callback;
+    delete reinterpret_cast<uv_timer_t*>(handle);
+    if (closed) closed();
+  });
+}
+
+}  // namespace covet::otlp

@@ -1,0 +1,283 @@
+#include "exporters/otlp/pipeline.h"
+
+#include <fmt/format.h>
+#include <prometheus/metric_family.h>
+
+#include <algorithm>
+
+#include "agent/logging.h"
+
+namespace covet::otlp {
+namespace {
+
+using Labels = std::vector<prometheus::ClientMetric::Label>;
+
+prometheus::MetricFamily family(std::string name, std::string help, prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+void add_counter(prometheus::MetricFamily& f, Labels labels, double value) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  m.counter.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+void add_gauge(prometheus::MetricFamily& f, Labels labels, double value) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+// A queue this full is worth a warning before it starts refusing or dropping.
+constexpr double kWarnFill = 0.8;
+// An export failure this recent still shows in the check.
+constexpr auto kRecentFailure = std::chrono::minutes(1);
+
+}  // namespace
+
+Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& log)
+    : config_(config), log_(log), multi_(loop) {
+  for (const auto& [key, value] : config_.resource) {
+    if (!value.empty()) resource_.emplace_back(key, value);
+  }
+  std::uint64_t seed = uv_hrtime();
+  for (const config::OtlpExporterConfig& exporter : config_.exporters) {
+    destinations_.push_back(std::make_unique<Destination>(loop, multi_, exporter, log_, seed++));
+  }
+  for (std::string_view protocol : {protocol_grpc, protocol_http_protobuf, protocol_http_json}) {
+    received_spans_[std::string(protocol)] = 0;
+  }
+}
+
+Pipeline::~Pipeline() = default;
+
+void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
+  refused_spans_[std::string(reason)] += spans;
+  ++refused_requests_[std::string(reason)];
+}
+
+void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
+
+void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
+  const ValidationResult valid = validate_export_request(request);
+  if (!valid.ok) {
+    count_refused("invalid", valid.spans);
+    done(Admission{Admission::Outcome::invalid, valid.error, 0, {}});
+    return;
+  }
+  if (abandoned_) {
+    // After the grace period nothing leaves any more: the sender should go elsewhere.
+    count_refused("shutdown", valid.spans);
+    done(Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
+    return;
+  }
+  // Backpressure is all or nothing: a request is queued for every destination or refused.
+  const std::size_t bytes_estimate = request.size() + 64 * resource_.size();
+  for (const auto& destination : destinations_) {
+    if (destination->on_full() == config::OnFull::backpressure &&
+        !destination->fits(bytes_estimate)) {
+      count_refused("queue_full", valid.spans);
+      done(Admission{Admission::Outcome::full,
+                     "queue full for destination " + destination->name() + ": retry later", 0,
+                     std::chrono::seconds(1)});
+      return;
+    }
+  }
+  received_spans_[std::string(protocol)] += valid.spans;
+  if (valid.spans == 0) {
+    done(Admission{});
+    return;
+  }
+  auto shared = std::make_shared<const std::string>(
+      resource_.empty() ? std::move(request) : enrich_resources(request, resource_));
+  std::size_t dropped_everywhere = valid.spans;
+  for (const auto& destination : destinations_) {
+    const std::size_t dropped =
+        destination->enqueue(shared, static_cast<std::uint32_t>(valid.spans));
+    dropped_everywhere = std::min(dropped_everywhere, dropped);
+  }
+  Admission admission;
+  if (dropped_everywhere > 0) {
+    // drop_newest: the spans are gone, and the sender is told so (not to be retried).
+    admission.rejected_spans = dropped_everywhere;
+    admission.message = "queue full: spans dropped (on_full: drop_newest)";
+  }
+  done(std::move(admission));
+}
+
+void Pipeline::flush(std::function<void()> done) {
+  auto remaining = std::make_shared<std::size_t>(destinations_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  if (destinations_.empty()) {
+    (*shared_done)();
+    return;
+  }
+  for (const auto& destination : destinations_) {
+    destination->flush([remaining, shared_done] {
+      if (--*remaining == 0 && *shared_done) (*shared_done)();
+    });
+  }
+}
+
+void Pipeline::abandon() {
+  if (abandoned_) return;
+  abandoned_ = true;
+  for (const auto& destination : destinations_) {
+    const std::uint64_t lost = destination->abandon();
+    if (lost > 0) {
+      log_.error("spans lost at shutdown: the grace period ended before they were exported",
+                 {{"destination", destination->name()}, {"spans", std::to_string(lost)}});
+    }
+  }
+}
+
+void Pipeline::close(std::function<void()> closed) {
+  abandon();
+  auto remaining = std::make_shared<std::size_t>(destinations_.size() + 1);
+  auto shared_closed = std::make_shared<std::function<void()>>(std::move(closed));
+  auto one_closed = [remaining, shared_closed] {
+    if (--*remaining == 0 && *shared_closed) (*shared_closed)();
+  };
+  for (const auto& destination : destinations_) destination->close(one_closed);
+  multi_.close(one_closed);
+}
+
+std::vector<prometheus::MetricFamily> Pipeline::families() const {
+  using prometheus::MetricType;
+  std::vector<prometheus::MetricFamily> out;
+  auto received = family("covet_sidecar_otlp_received_spans_total",
+                         "Spans accepted from the app, by receiver protocol.", MetricType::Counter);
+  for (const auto& [protocol, spans] : received_spans_) {
+    add_counter(received, {{"protocol", protocol}}, static_cast<double>(spans));
+  }
+  out.push_back(std::move(received));
+  auto refused = family("covet_sidecar_otlp_refused_spans_total",
+                        "Spans refused on arrival, by reason (the sender was told; it retries "
+                        "queue_full). Requests refused before their spans could be counted "
+                        "show in covet_sidecar_otlp_refused_requests_total.",
+                        MetricType::Counter);
+  auto refused_requests =
+      family("covet_sidecar_otlp_refused_requests_total",
+             "Export requests refused on arrival, by reason.", MetricType::Counter);
+  for (std::string_view reason :
+       {"invalid", "queue_full", "too_large", "malformed", "unsupported_media_type", "shutdown"}) {
+    const auto spans = refused_spans_.find(reason);
+    const auto requests = refused_requests_.find(reason);
+    add_counter(refused, {{"reason", std::string(reason)}},
+                spans == refused_spans_.end() ? 0 : static_cast<double>(spans->second));
+    add_counter(refused_requests, {{"reason", std::string(reason)}},
+                requests == refused_requests_.end() ? 0 : static_cast<double>(requests->second));
+  }
+  for (const auto& [reason, requests] : refused_requests_) {
+    if (std::none_of(refused_requests.metric.begin(), refused_requests.metric.end(),
+                     [&](const auto& m) { return m.label[0].value == reason; })) {
+      add_counter(refused_requests, {{"reason", reason}}, static_cast<double>(requests));
+      const auto spans = refused_spans_.find(reason);
+      add_counter(refused, {{"reason", reason}}, static_cast<double>(spans->second));
+    }
+  }
+  out.push_back(std::move(refused));
+  out.push_back(std::move(refused_requests));
+
+  auto exported = family("covet_sidecar_otlp_exported_spans_total",
+                         "Spans the destination accepted.", MetricType::Counter);
+  auto dropped = family("covet_sidecar_otlp_dropped_spans_total",
+                        "Spans accepted from the app that will never reach the destination, by "
+                        "reason: queue_full (on_full drop_*), rejected (a status not to retry), "
+                        "partial_success (the destination refused them), shutdown.",
+                        MetricType::Counter);
+  auto queue_spans =
+      family("covet_sidecar_otlp_queue_spans",
+             "Spans queued for the destination, in flight included.", MetricType::Gauge);
+  auto queue_bytes =
+      family("covet_sidecar_otlp_queue_bytes",
+             "Bytes queued for the destination, in flight included.", MetricType::Gauge);
+  auto queue_max = family("covet_sidecar_otlp_queue_max_bytes",
+                          "The destination's queue bound (queue.max_bytes).", MetricType::Gauge);
+  auto spool_bytes =
+      family("covet_sidecar_otlp_spool_bytes",
+             "Bytes in the destination's disk spool (0 without one).", MetricType::Gauge);
+  auto retries = family("covet_sidecar_otlp_export_retries_total",
+                        "Export attempts that failed and were retried.", MetricType::Counter);
+  auto duration =
+      family("covet_sidecar_otlp_export_duration_seconds",
+             "Time each export attempt took, failed ones included.", MetricType::Histogram);
+  for (const auto& destination : destinations_) {
+    const Labels labels{{"destination", destination->name()}};
+    const DestinationStats& stats = destination->stats();
+    add_counter(exported, labels, static_cast<double>(stats.exported_spans));
+    for (std::string_view reason : {"queue_full", "rejected", "partial_success", "shutdown"}) {
+      const auto found = stats.dropped_spans.find(std::string(reason));
+      add_counter(dropped, {{"destination", destination->name()}, {"reason", std::string(reason)}},
+                  found == stats.dropped_spans.end() ? 0 : static_cast<double>(found->second));
+    }
+    add_gauge(queue_spans, labels, static_cast<double>(destination->queued_spans()));
+    add_gauge(queue_bytes, labels, static_cast<double>(destination->queued_bytes()));
+    add_gauge(queue_max, labels, static_cast<double>(destination->max_bytes()));
+    add_gauge(spool_bytes, labels, 0);
+    add_counter(retries, labels, static_cast<double>(stats.retries));
+    prometheus::ClientMetric histogram;
+    histogram.label = labels;
+    histogram.histogram.sample_count = stats.duration_count;
+    histogram.histogram.sample_sum = stats.duration_sum;
+    for (std::size_t i = 0; i < kExportDurationBuckets.size(); ++i) {
+      histogram.histogram.bucket.push_back({stats.duration_buckets[i], kExportDurationBuckets[i]});
+    }
+    histogram.histogram.bucket.push_back(
+        {stats.duration_count, std::numeric_limits<double>::infinity()});
+    duration.metric.push_back(std::move(histogram));
+  }
+  for (auto* f : {&exported, &dropped, &queue_spans, &queue_bytes, &queue_max, &spool_bytes,
+                  &retries, &duration}) {
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+probes::ProbeResult Pipeline::check() const {
+  probes::ProbeResult result;
+  result.status = probes::Status::passing;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> problems;
+  bool failing = false;
+  for (const auto& destination : destinations_) {
+    const double fill = static_cast<double>(destination->queued_bytes()) /
+                        static_cast<double>(std::max<std::uint64_t>(destination->max_bytes(), 1));
+    const std::optional<std::chrono::steady_clock::time_point> oldest = destination->oldest();
+    const double age = oldest ? std::chrono::duration<double>(now - *oldest).count() : 0.0;
+    const DestinationStats& stats = destination->stats();
+    const bool recent_failure =
+        !stats.last_error.empty() && now - stats.last_failure_at < kRecentFailure;
+    const std::string& name = destination->name();
+    result.detail.emplace_back(name + ".queue_fill_percent", fmt::format("{:.1f}", fill * 100));
+    result.detail.emplace_back(name + ".queued_spans", std::to_string(destination->queued_spans()));
+    result.detail.emplace_back(name + ".oldest_span_age_seconds", fmt::format("{:.1f}", age));
+    if (recent_failure) result.detail.emplace_back(name + ".last_export_error", stats.last_error);
+    // Not ready to take more: refusing (backpressure) or losing (drop_*) the next request.
+    if (!destination->fits(1024)) {
+      failing = true;
+      problems.push_back(fmt::format("{}: queue full ({:.0f}%)", name, fill * 100));
+    } else if (fill >= kWarnFill) {
+      problems.push_back(fmt::format("{}: queue {:.0f}% full", name, fill * 100));
+    } else if (recent_failure) {
+      problems.push_back(name + ": export failing: " + stats.last_error);
+    }
+  }
+  if (!problems.empty()) {
+    result.status = failing ? probes::Status::failing : probes::Status::warning;
+    result.reason = failing ? "queue_full" : "degraded";
+    for (const std::string& problem : problems) {
+      if (!result.error.empty()) result.error += "; ";
+      result.error += problem;
+    }
+  }
+  return result;
+}
+
+}  // namespace covet::otlp
