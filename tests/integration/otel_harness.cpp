@@ -337,6 +337,7 @@ StandinContents JaegerStandin::contents() const {
       request.content_type = entry.string_at("contentType").value_or("");
       request.content_encoding = entry.string_at("contentEncoding").value_or("");
       request.bytes = static_cast<std::size_t>(member_or_null(entry, "bytes").as_number());
+      request.at_ms = member_or_null(entry, "atMs").as_number();
       request.spans = static_cast<std::size_t>(member_or_null(entry, "spans").as_number());
       contents.requests.push_back(std::move(request));
     }

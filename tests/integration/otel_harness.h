@@ -45,6 +45,7 @@ struct StandinRequest {
   std::string content_encoding;  // "" when none
   std::size_t bytes = 0;         // the body as received (compressed, when it was)
   std::size_t spans = 0;         // spans recorded from it (0 unless the status was 200)
+  double at_ms = 0;              // when it arrived: milliseconds since the Unix epoch
 };
 
 struct StandinContents {

@@ -30,6 +30,10 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
   HttpResult get(const std::string& url, const std::string& method = "GET");
+  // POSTs `body` as it is, with the headers set by set_headers and `headers` on top
+  // ("Content-Type: ...", "Transfer-Encoding: chunked" for a body without a length).
+  HttpResult post(const std::string& url, const std::string& body,
+                  const std::vector<std::string>& headers = {});
   // Sent with every later request: "Accept: ..." lines.
   void set_headers(std::vector<std::string> headers) { headers_ = std::move(headers); }
   // Accept-Encoding to ask for ("gzip"); the body is decoded, the header kept. "": none.

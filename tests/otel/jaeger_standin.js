@@ -90,7 +90,7 @@ function json(res, value) {
 function receive(req, body, res, log) {
   const contentType = (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
   const contentEncoding = (req.headers['content-encoding'] || '').toLowerCase();
-  const entry = { status: 0, contentType, contentEncoding, bytes: body.length, spans: 0 };
+  const entry = { status: 0, contentType, contentEncoding, bytes: body.length, spans: 0, atMs: Date.now() };
   state.requests.push(entry);
   const answer = (status, headers, reply, note) => {
     entry.status = status;

@@ -1,0 +1,510 @@
+// OTLP through the real binary: the real OpenTelemetry JS SDK (tests/otel/send_spans.js) as
+// the app, the sidecar in the middle, and a stand-in for Jaeger that decodes what arrives
+// with protobufjs and the official .proto files (tests/otel/jaeger_standin.js). Every test
+// compares what the SDK sent with what arrived, span by span (compare_spans), and reads the
+// sidecar's own counters to check they tell the same story.
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <future>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/metrics/gzip_segments.h"
+#include "tests/integration/otel_harness.h"
+#include "tests/integration/prometheus_text.h"
+#include "tests/integration/sidecar_process.h"
+#include "tests/integration/waiting.h"
+
+namespace covet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+struct OtlpSetup {
+  std::uint16_t http_port = free_port();
+  std::string exporter_extra;  // more exporter keys, YAML flow entries: "queue: {...}"
+  std::string batch = "{ timeout: 20ms }";
+  std::string top_extra;  // more top-level YAML (shutdown: ...)
+  std::string resource =
+      "{ k8s.pod.name: pod-7, k8s.namespace.name: shop, "
+      "service.instance.id: instance-1 }";
+};
+
+std::string otlp_config(const OtlpSetup& setup, const std::string& traces_url) {
+  return "listen: 127.0.0.1:{PORT}\nlog: { format: json, level: debug }\nprobes: []\n" +
+         setup.top_extra + "otlp:\n  http: { listen: 127.0.0.1:" + std::to_string(setup.http_port) +
+         " }\n  grpc: { enabled: false }\n  resource: " + setup.resource +
+         "\n  exporters:\n    - { name: jaeger, endpoint: " + traces_url +
+         ", batch: " + setup.batch + ", retry: { initial_backoff: 200ms, max_backoff: 1s }" +
+         (setup.exporter_extra.empty() ? "" : ", " + setup.exporter_extra) + " }\n";
+}
+
+std::string receiver_url(const OtlpSetup& setup) {
+  return "http://127.0.0.1:" + std::to_string(setup.http_port) + "/v1/traces";
+}
+
+// What the sidecar's /metrics says, as numbers.
+class SidecarMetrics {
+ public:
+  explicit SidecarMetrics(SidecarProcess& sidecar) : sidecar_(sidecar) {}
+  double value(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    const HttpResult page = client_.get(sidecar_.url("/metrics"));
+    return sample_value(parse_samples(page.body), name, labels).value_or(-1);
+  }
+
+ private:
+  SidecarProcess& sidecar_;
+  HttpClient client_;
+};
+
+std::string summary(const SendSpansResult& result) {
+  return "exit " + std::to_string(result.exit_code) + " after " + std::to_string(result.seconds) +
+         " s; harness: " + result.error + "\nstderr:\n" + result.err;
+}
+
+const Attributes kAdded{{"k8s.pod.name", "pod-7"},
+                        {"k8s.namespace.name", "shop"},
+                        {"service.instance.id", "instance-1"}};
+
+struct Variant {
+  std::string protocol;
+  bool gzip;
+};
+
+void PrintTo(const Variant& variant, std::ostream* out) {
+  *out << variant.protocol << (variant.gzip ? " with gzip" : " without gzip");
+}
+
+class OtlpDeliveryIT : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(OtlpDeliveryIT, EverySpanArrivesOnceIntactAndEnriched) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  OtlpSetup setup;
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+
+  SendSpansOptions options;
+  options.protocol = GetParam().protocol;
+  options.gzip = GetParam().gzip;
+  options.endpoint = receiver_url(setup);
+  options.spans = 300;
+  options.batch_size = 64;
+  // The app sets one of the attributes the sidecar adds: the app's value must win.
+  options.resource = {{"k8s.pod.name", "from-app"}};
+  const SendSpansResult sent = send_spans(options);
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  ASSERT_EQ(sent.sent.size(), 300u);
+
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 300; }, 10s))
+      << standin.spans().size() << " arrived\n"
+      << sidecar.logs();
+  const StandinContents arrived = standin.contents();
+  EXPECT_EQ(compare_spans(sent.sent, arrived.spans, kAdded), "");
+  for (const JsonValue& span : arrived.spans) {
+    const JsonValue* pod = span.find("resource")->find("k8s.pod.name");
+    ASSERT_NE(pod, nullptr);
+    EXPECT_EQ(pod->string_at("stringValue"), "from-app");
+  }
+  // Forwarded as protobuf whatever came in, compressed by default.
+  for (const StandinRequest& request : arrived.requests) {
+    EXPECT_EQ(request.content_type, "application/x-protobuf");
+    EXPECT_EQ(request.content_encoding, "gzip");
+    EXPECT_EQ(request.status, 200);
+  }
+
+  SidecarMetrics metrics(sidecar);
+  const std::string protocol = GetParam().protocol == "proto" ? "http/protobuf" : "http/json";
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_received_spans_total", {{"protocol", protocol}}),
+            300);
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_exported_spans_total", {{"destination", "jaeger"}}),
+            300);
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_queue_spans", {{"destination", "jaeger"}}), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, OtlpDeliveryIT,
+                         ::testing::Values(Variant{"proto", false}, Variant{"proto", true},
+                                           Variant{"http", false}, Variant{"http", true}),
+                         [](const auto& info) {
+                           return info.param.protocol + (info.param.gzip ? "_gzip" : "_plain");
+                         });
+
+TEST(OtlpFaultIT, JaegerDownForAMinuteLosesNothing) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();  // the port is kept for the restart
+  OtlpSetup setup;
+  setup.exporter_extra = "queue: { max_bytes: 4MiB }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+
+  // Spans flow for the whole minute Jaeger is away: six apps of 100 spans, ten seconds apart.
+  const auto outage_start = SteadyClock::now();
+  SpanList sent;
+  double max_queue_bytes = 0;
+  for (int round = 0; round < 6; ++round) {
+    SendSpansOptions options;
+    options.protocol = "proto";
+    options.endpoint = receiver_url(setup);
+    options.spans = 100;
+    options.batch_size = 50;
+    const SendSpansResult result = send_spans(options);
+    ASSERT_EQ(result.exit_code, 0) << summary(result);
+    sent.insert(sent.end(), result.sent.begin(), result.sent.end());
+    const auto next = outage_start + std::chrono::seconds(10 * (round + 1));
+    while (SteadyClock::now() < next) {
+      max_queue_bytes = std::max(max_queue_bytes, metrics.value("covet_sidecar_otlp_queue_bytes",
+                                                                {{"destination", "jaeger"}}));
+      std::this_thread::sleep_for(500ms);
+    }
+  }
+  EXPECT_GE(seconds_since(outage_start), 60.0);
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_queue_spans", {{"destination", "jaeger"}}), 600);
+  EXPECT_GT(metrics.value("covet_sidecar_otlp_export_retries_total", {{"destination", "jaeger"}}),
+            10);
+  EXPECT_GT(max_queue_bytes, 0);
+  EXPECT_LE(max_queue_bytes, 4 << 20);
+  // The traces check reports the backlog meanwhile.
+  HttpClient client;
+  const HttpResult health = client.get(sidecar.url("/health?verbose"));
+  EXPECT_TRUE(contains(health.body, "last_export_error")) << health.body;
+
+  ASSERT_EQ(standin.start(), "");
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 600; }, 15s))
+      << standin.spans().size() << " arrived\n"
+      << sidecar.logs();
+  EXPECT_EQ(compare_spans(sent, standin.spans(), kAdded), "");
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_exported_spans_total", {{"destination", "jaeger"}}),
+            600);
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_dropped_spans_total",
+                          {{"destination", "jaeger"}, {"reason", "queue_full"}}),
+            0);
+}
+
+TEST(OtlpFaultIT, FullQueueAnswers503AndTheSdkRetriesUntilNothingIsLost) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();
+  OtlpSetup setup;
+  // Room for about one SDK request of 64 spans: the next ones are refused until it drains.
+  setup.exporter_extra = "queue: { max_bytes: 64KiB }";
+  setup.batch = "{ max_bytes: 64KiB, timeout: 0s }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+
+  SendSpansOptions options;
+  options.protocol = "proto";
+  options.endpoint = receiver_url(setup);
+  options.spans = 256;
+  options.batch_size = 64;
+  options.timeout_ms = 60000;
+  options.limit = 120s;
+  auto sending = std::async(std::launch::async, [&] { return send_spans(options); });
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_refused_requests_total",
+                             {{"reason", "queue_full"}}) >= 2;
+      },
+      20s))
+      << sidecar.logs();
+  ASSERT_EQ(standin.start(), "");
+  const SendSpansResult sent = sending.get();
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 256; }, 20s))
+      << standin.spans().size() << " arrived\n"
+      << sidecar.logs();
+  EXPECT_EQ(compare_spans(sent.sent, standin.spans(), kAdded), "");
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_exported_spans_total", {{"destination", "jaeger"}}),
+            256);
+  for (const char* reason : {"queue_full", "rejected", "shutdown"}) {
+    EXPECT_EQ(metrics.value("covet_sidecar_otlp_dropped_spans_total",
+                            {{"destination", "jaeger"}, {"reason", reason}}),
+              0)
+        << reason;
+  }
+}
+
+class OtlpDropIT : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OtlpDropIT, DropsAreCountedExactly) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();
+  OtlpSetup setup;
+  setup.exporter_extra = "queue: { max_bytes: 64KiB, on_full: " + GetParam() + " }";
+  setup.batch = "{ max_bytes: 64KiB, timeout: 0s }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+
+  SendSpansOptions options;
+  options.protocol = "proto";
+  options.endpoint = receiver_url(setup);
+  options.spans = 640;
+  options.batch_size = 64;
+  const SendSpansResult sent = send_spans(options);
+  // Dropped spans are answered as a partial success, which the SDK does not retry.
+  ASSERT_EQ(sent.sent.size(), 640u) << summary(sent);
+  const double dropped = metrics.value("covet_sidecar_otlp_dropped_spans_total",
+                                       {{"destination", "jaeger"}, {"reason", "queue_full"}});
+  EXPECT_GT(dropped, 0);
+  EXPECT_EQ(
+      metrics.value("covet_sidecar_otlp_received_spans_total", {{"protocol", "http/protobuf"}}),
+      640);
+
+  ASSERT_EQ(standin.start(), "");
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_queue_spans", {{"destination", "jaeger"}}) == 0;
+      },
+      20s))
+      << sidecar.logs();
+  const SpanList arrived = standin.spans();
+  EXPECT_EQ(static_cast<double>(arrived.size()), 640 - dropped);
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_exported_spans_total", {{"destination", "jaeger"}}),
+            640 - dropped);
+  // Nothing arrived twice and nothing arrived that was not sent.
+  std::map<std::string, int> seen;
+  for (const JsonValue& span : arrived) ++seen[span.string_at("spanId").value_or("")];
+  std::map<std::string, int> sent_ids;
+  for (const JsonValue& span : sent.sent) ++sent_ids[span.string_at("spanId").value_or("")];
+  for (const auto& [id, count] : seen) {
+    EXPECT_EQ(count, 1) << id;
+    EXPECT_EQ(sent_ids.count(id), 1u) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, OtlpDropIT, ::testing::Values("drop_oldest", "drop_newest"));
+
+TEST(OtlpFaultIT, RetryAfterIsHonoured) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin::Options injected;
+  injected.fail_status = 429;
+  injected.fail_count = 1;
+  injected.retry_after_seconds = 2;
+  JaegerStandin standin(injected);
+  ASSERT_EQ(standin.start(), "");
+  OtlpSetup setup;
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+
+  const SendSpansResult sent = send_spans("proto", receiver_url(setup), 20, false);
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 20; }, 10s)) << sidecar.logs();
+  const StandinContents contents = standin.contents();
+  ASSERT_EQ(contents.requests.size(), 2u);
+  EXPECT_EQ(contents.requests[0].status, 429);
+  EXPECT_EQ(contents.requests[1].status, 200);
+  const double waited_ms = contents.requests[1].at_ms - contents.requests[0].at_ms;
+  std::cout << "retry after Retry-After: 2 came " << waited_ms << " ms after the 429\n";
+  EXPECT_GE(waited_ms, 2000);
+  EXPECT_EQ(compare_spans(sent.sent, contents.spans, kAdded), "");
+}
+
+TEST(OtlpFaultIT, RefusedExportIsDroppedAndCounted) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin::Options injected;
+  injected.fail_status = 400;  // not retryable
+  injected.fail_count = 1;
+  JaegerStandin standin(injected);
+  ASSERT_EQ(standin.start(), "");
+  OtlpSetup setup;
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+
+  const SendSpansResult first = send_spans("proto", receiver_url(setup), 20, false);
+  ASSERT_EQ(first.exit_code, 0) << summary(first);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_dropped_spans_total",
+                             {{"destination", "jaeger"}, {"reason", "rejected"}}) == 20;
+      },
+      10s))
+      << sidecar.logs();
+  const SendSpansResult second = send_spans("proto", receiver_url(setup), 10, false);
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 10; }, 10s)) << sidecar.logs();
+  EXPECT_EQ(compare_spans(second.sent, standin.spans(), kAdded), "");
+  EXPECT_EQ(standin.request_count(), 2);  // the 400 was not retried
+  EXPECT_TRUE(contains(sidecar.logs(), "destination refused an export"));
+}
+
+TEST(OtlpShutdownIT, SigtermFlushesAFullQueueBeforeExit) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();
+  OtlpSetup setup;
+  setup.top_extra = "shutdown: { drain_delay: 1s, grace_period: 20s }\n";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+  const SendSpansResult sent = send_spans("proto", receiver_url(setup), 500, false);
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  ASSERT_EQ(metrics.value("covet_sidecar_otlp_queue_spans", {{"destination", "jaeger"}}), 500);
+
+  sidecar.signal(SIGTERM);
+  std::this_thread::sleep_for(2s);  // past the drain delay: the receivers are closed
+  ASSERT_EQ(standin.start(), "");
+  const std::optional<int> exit_code = sidecar.wait_exit(20s);
+  ASSERT_TRUE(exit_code.has_value()) << sidecar.logs();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(compare_spans(sent.sent, standin.spans(), kAdded), "");
+  EXPECT_FALSE(contains(sidecar.logs(), "spans lost at shutdown")) << sidecar.logs();
+}
+
+TEST(OtlpShutdownIT, WhatCannotBeSentWithinTheGracePeriodIsLoggedAsLost) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();  // and it never comes back
+  OtlpSetup setup;
+  setup.top_extra = "shutdown: { drain_delay: 0s, grace_period: 2s }\n";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  const SendSpansResult sent = send_spans("proto", receiver_url(setup), 30, false);
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  sidecar.signal(SIGTERM);
+  const std::optional<int> exit_code = sidecar.wait_exit(10s);
+  ASSERT_TRUE(exit_code.has_value()) << sidecar.logs();
+  EXPECT_TRUE(contains(sidecar.logs(), "spans lost at shutdown")) << sidecar.logs();
+  EXPECT_TRUE(contains(sidecar.logs(), "\"spans\":\"30\"")) << sidecar.logs();
+}
+
+// --- bad input -----------------------------------------------------------------------------
+
+class OtlpBadInputIT : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(otel_tools_missing(), "");
+    ASSERT_EQ(standin_.start(), "");
+    sidecar_ = std::make_unique<SidecarProcess>(otlp_config(setup_, standin_.traces_url()));
+    ASSERT_TRUE(sidecar_->start()) << sidecar_->logs();
+  }
+
+  HttpResult post(const std::string& body, std::vector<std::string> headers) {
+    return client_.post(receiver_url(setup_), body, headers);
+  }
+
+  // A good request still goes through: the sidecar kept serving.
+  void expect_still_serving() {
+    const SendSpansResult sent = send_spans("proto", receiver_url(setup_), 5, false);
+    EXPECT_EQ(sent.exit_code, 0) << summary(sent);
+    EXPECT_TRUE(eventually([&] { return standin_.spans().size() >= 5; }, 10s));
+  }
+
+  JaegerStandin standin_;
+  OtlpSetup setup_;
+  std::unique_ptr<SidecarProcess> sidecar_;
+  HttpClient client_;
+};
+
+const std::vector<std::string> kProtobuf{"Content-Type: application/x-protobuf"};
+const std::vector<std::string> kJson{"Content-Type: application/json"};
+
+// ExportTraceServiceRequest { resource_spans { scope_spans { span { trace_id, span_id, name } } } }
+std::string one_span_request() {
+  const std::string span = std::string("\x0a\x10", 2) + std::string(16, '\x11') +
+                           std::string("\x12\x08", 2) + std::string(8, '\x22') +
+                           std::string("\x2a\x01x", 3);
+  const std::string scope = std::string("\x12") + char(span.size()) + span;
+  const std::string resource = std::string("\x12") + char(scope.size()) + scope;
+  return std::string("\x0a") + char(resource.size()) + resource;
+}
+
+TEST_F(OtlpBadInputIT, AValidHandMadeRequestIsAccepted) {
+  const HttpResult result = post(one_span_request(), kProtobuf);
+  EXPECT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.headers.at("content-type"), "application/x-protobuf");
+  EXPECT_TRUE(eventually([&] { return standin_.spans().size() == 1; }, 10s));
+}
+
+TEST_F(OtlpBadInputIT, TruncatedAndCorruptedProtobufAre400WithAStatus) {
+  const std::string good = one_span_request();
+  for (const std::string& body :
+       {good.substr(0, good.size() - 3), std::string("\x0a\xff\xff\xff\xff\x0f", 6),
+        std::string("\x08\x01", 2), good.substr(0, 20) + std::string(8, '\0') + good.substr(28)}) {
+    const HttpResult result = post(body, kProtobuf);
+    EXPECT_EQ(result.status, 400);
+    EXPECT_EQ(result.headers.at("content-type"), "application/x-protobuf");
+    EXPECT_FALSE(result.body.empty());
+  }
+  expect_still_serving();
+  EXPECT_EQ(standin_.spans().size(), 5u);  // none of the bad ones was forwarded
+}
+
+TEST_F(OtlpBadInputIT, InvalidJsonAndWrongTypesAre400InJson) {
+  for (const std::string& body :
+       {std::string("{\"resourceSpans\": ["), std::string("not json"),
+        std::string("{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": [{\"traceId\": 5}]}]}]}"),
+        std::string("{\"resourceSpans\": \"x\"}")}) {
+    const HttpResult result = post(body, kJson);
+    EXPECT_EQ(result.status, 400) << body;
+    EXPECT_EQ(result.headers.at("content-type"), "application/json");
+    EXPECT_TRUE(contains(result.body, "\"code\":3")) << result.body;
+  }
+  expect_still_serving();
+}
+
+TEST_F(OtlpBadInputIT, WrongContentTypeIs415AndOtherPathsAndMethodsAsUsual) {
+  EXPECT_EQ(post(one_span_request(), {"Content-Type: text/plain"}).status, 415);
+  EXPECT_EQ(
+      post(one_span_request(), {"Content-Type: application/x-protobuf", "Content-Encoding: br"})
+          .status,
+      415);
+  EXPECT_EQ(client_.get(receiver_url(setup_)).status, 405);
+  EXPECT_EQ(client_
+                .post("http://127.0.0.1:" + std::to_string(setup_.http_port) + "/v1/metrics",
+                      one_span_request(), kProtobuf)
+                .status,
+            404);
+  expect_still_serving();
+}
+
+std::string gzip_of(const std::string& input) {
+  const metrics::DeflateSegment segment = metrics::deflate_segment(input, 9);
+  const std::array<const metrics::DeflateSegment*, 1> segments{&segment};
+  return metrics::gzip_join(segments);
+}
+
+TEST_F(OtlpBadInputIT, GzipBombAndOversizedBodiesAre413) {
+  // 100 MiB of zeros in about 100 KB: stopped at 20 MiB while inflating.
+  const std::string bomb = gzip_of(std::string(100u << 20, '\0'));
+  ASSERT_LT(bomb.size(), 200u * 1024);
+  const HttpResult inflated =
+      post(bomb, {"Content-Type: application/x-protobuf", "Content-Encoding: gzip"});
+  EXPECT_EQ(inflated.status, 413);
+  const HttpResult declared = post(std::string((20u << 20) + 1, 'x'), kProtobuf);
+  EXPECT_EQ(declared.status, 413);
+  const HttpResult chunked =
+      post(std::string((20u << 20) + 1, 'x'),
+           {"Content-Type: application/x-protobuf", "Transfer-Encoding: chunked"});
+  EXPECT_TRUE(chunked.status == 413 || !chunked.error.empty()) << chunked.status;
+  expect_still_serving();
+}
+
+TEST_F(OtlpBadInputIT, ChunkedBodiesWithoutALengthAreAccepted) {
+  const HttpResult result = post(
+      one_span_request(), {"Content-Type: application/x-protobuf", "Transfer-Encoding: chunked"});
+  EXPECT_EQ(result.status, 200) << result.body;
+  EXPECT_TRUE(eventually([&] { return standin_.spans().size() == 1; }, 10s));
+}
+
+}  // namespace
+}  // namespace covet::testing
