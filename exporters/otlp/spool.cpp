@@ -135,6 +135,9 @@ void Spool::post(detail::SpoolWorker::Job job) {
   // Completions that run during close() find the worker closed to new work: what they would
   // post (a delete, a watermark) is redone by the next open().
   if (closing_) return;
+  // Held appends were asked for first: they go first (a delete of their segment must not
+  // run before them).
+  post_appends();
   worker_.post(std::move(job));
 }
 
@@ -158,20 +161,59 @@ bool Spool::append(std::shared_ptr<const std::string> payload, std::uint32_t spa
   ++s.appending;
   bytes_ += size;
   appending_.push_back(sequence);
+  held_.push_back({segment, sequence, spans, std::move(payload), std::move(done)});
+  // While a batch is being written, appends wait here and go as the next batch: with fsync
+  // always, one fdatasync then covers every append that arrived during the previous one.
+  if (batches_writing_ == 0) post_appends();
+  return true;
+}
+
+void Spool::post_appends() {
+  if (held_.empty()) return;
+  ++batches_writing_;
   const bool sync = options_.fsync == SpoolOptions::Fsync::always;
-  worker_.post([this, segment, sequence, spans, sync, payload = std::move(payload),
-                done = std::move(done)]() mutable -> detail::SpoolWorker::Completion {
-    DiskError error;
-    const std::optional<std::uint64_t> offset =
-        disk_.append(segment, sequence, spans, *payload, sync, error);
-    const auto length = static_cast<std::uint32_t>(payload->size());
-    payload.reset();  // not kept alive until the loop gets round to the completion
-    return [this, segment, sequence, spans, length, offset, error = std::move(error),
-            done = std::move(done)] {
-      on_appended(segment, sequence, spans, length, offset, error, done);
+  worker_.post([this, sync, batch = std::move(held_)]() mutable -> detail::SpoolWorker::Completion {
+    struct Written {
+      std::optional<std::uint64_t> offset;
+      DiskError error;
+    };
+    std::vector<Written> written(batch.size());
+    // Appends written since the last successful sync: they fail together if the next fails.
+    std::size_t unsynced_from = 0;
+    auto sync_or_fail = [&](std::size_t end) {
+      DiskError error;
+      if (!sync || disk_.sync(error)) {
+        unsynced_from = end;
+        return;
+      }
+      for (std::size_t k = unsynced_from; k < end; ++k) {
+        if (written[k].offset) written[k] = {std::nullopt, error};
+      }
+      unsynced_from = end;
+    };
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const HeldAppend& a = batch[i];
+      // Before a new segment starts, so that a failed sync is charged to the right appends.
+      if (disk_.writing() != a.segment) sync_or_fail(i);
+      written[i].offset =
+          disk_.append(a.segment, a.sequence, a.spans, *a.payload, false, written[i].error);
+    }
+    sync_or_fail(batch.size());
+    for (HeldAppend& a : batch) {
+      a.length = static_cast<std::uint32_t>(a.payload->size());
+      a.payload.reset();  // not kept alive until the loop gets round to the completion
+    }
+    return [this, batch = std::move(batch), written = std::move(written)] {
+      --batches_writing_;
+      // First: the callbacks below append more, which then wait for this next batch.
+      post_appends();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const HeldAppend& a = batch[i];
+        on_appended(a.segment, a.sequence, a.spans, a.length, written[i].offset, written[i].error,
+                    a.done);
+      }
     };
   });
-  return true;
 }
 
 void Spool::on_appended(std::uint64_t segment, std::uint64_t sequence, std::uint32_t spans,
@@ -294,8 +336,8 @@ void Spool::read(std::size_t max_bytes, Records done) {
   }
   if (!wanted.empty()) next_read_ = wanted.back().sequence + 1;
   // Through the worker even when empty: callbacks never run inside read().
-  worker_.post([this, wanted = std::move(wanted),
-                done = std::move(done)]() mutable -> detail::SpoolWorker::Completion {
+  post([this, wanted = std::move(wanted),
+        done = std::move(done)]() mutable -> detail::SpoolWorker::Completion {
     std::vector<SpoolRecord> records;
     std::vector<DiskError> errors;
     records.reserve(wanted.size());
@@ -424,8 +466,9 @@ void Spool::close(std::function<void()> closed) {
   if (closing_) return;
   on_closed_ = std::move(closed);
   const std::uint64_t watermark = watermark_;
-  // Queued after every append: they are written before the final sync.
-  worker_.post([this, watermark]() -> detail::SpoolWorker::Completion {
+  // Queued after every append (post() sends the held ones first): they are written before
+  // the final sync.
+  post([this, watermark]() -> detail::SpoolWorker::Completion {
     DiskError watermark_error;
     DiskError sync_error;
     const bool watermark_ok = disk_.write_watermark(watermark, watermark_error);

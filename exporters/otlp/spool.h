@@ -139,10 +139,20 @@ class Spool {
     std::uint32_t appending = 0;    // appends posted, not yet called back
   };
   using Segments = std::map<std::uint64_t, Segment>;  // by first sequence
+  // An append accepted, not yet handed to the worker, or being written.
+  struct HeldAppend {
+    std::uint64_t segment = 0;
+    std::uint64_t sequence = 0;
+    std::uint32_t spans = 0;
+    std::shared_ptr<const std::string> payload;
+    Appended done;
+    std::uint32_t length = 0;  // set once written, when the payload is let go
+  };
 
   Spool(uv_loop_t* loop, SpoolOptions options, Logger& log, detail::SpoolDisk disk);
   bool recover(std::string& error);
   void post(detail::SpoolWorker::Job job);
+  void post_appends();
   void on_appended(std::uint64_t segment, std::uint64_t sequence, std::uint32_t spans,
                    std::uint32_t length, std::optional<std::uint64_t> offset,
                    const detail::DiskError& error, const Appended& done);
@@ -173,6 +183,8 @@ class Spool {
   std::uint64_t next_sequence_ = 0;
   std::uint64_t next_read_ = 0;          // read() hands out from here
   std::deque<std::uint64_t> appending_;  // sequences posted, not yet called back (FIFO)
+  std::vector<HeldAppend> held_;         // the next batch of appends
+  std::size_t batches_writing_ = 0;      // batches posted, not yet called back
   std::uint64_t watermark_ = 0;          // every sequence below is acknowledged or gone
   bool watermark_writing_ = false;
   std::vector<int> logged_errors_;  // errno values logged since the last good write

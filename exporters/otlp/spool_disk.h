@@ -73,6 +73,8 @@ class SpoolDisk {
   std::optional<std::uint64_t> append(std::uint64_t segment, std::uint64_t sequence,
                                       std::uint32_t spans, std::string_view payload, bool sync,
                                       DiskError& error);
+  // The segment being written, if any.
+  std::optional<std::uint64_t> writing() const { return writing_; }
   // fdatasync of the segment being written, if any.
   bool sync(DiskError& error);
   // Reads and checks the record at `offset`; nullopt when unreadable or not the record the

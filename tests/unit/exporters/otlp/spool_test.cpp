@@ -166,6 +166,30 @@ TEST_F(SpoolTest, AppendsAreReadInOrderAndAcknowledgedOutOfOrder) {
   close(spool);
 }
 
+TEST_F(SpoolTest, AppendsInFlightTogetherAreCalledBackInOrder) {
+  // Appends made while a batch is being written go together as the next batch.
+  SpoolOptions o = options();
+  o.segment_bytes = 5000;  // batches span segment changes too
+  auto spool = open(o);
+  std::vector<std::uint64_t> called;
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    ASSERT_TRUE(
+        spool->append(shared(payload_for(i, 1000)), 1, [&](std::optional<std::uint64_t> sequence) {
+          ASSERT_TRUE(sequence);
+          called.push_back(*sequence);
+        }));
+  }
+  while (called.size() < 50) uv_run(&loop_, UV_RUN_ONCE);
+  const std::vector<SpoolRecord> records = read(*spool);
+  ASSERT_EQ(called.size(), 50u);
+  ASSERT_EQ(records.size(), 50u);
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    EXPECT_EQ(called[i], i);
+    EXPECT_EQ(*records[i].payload, payload_for(i, 1000));
+  }
+  close(spool);
+}
+
 TEST_F(SpoolTest, ReadStopsAtMaxBytesButReturnsAtLeastOneRecord) {
   auto spool = open(options());
   for (std::uint64_t i = 0; i < 4; ++i) append(*spool, payload_for(i, 100));
