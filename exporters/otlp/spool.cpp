@@ -172,13 +172,18 @@ void Spool::post_appends() {
   if (held_.empty()) return;
   ++batches_writing_;
   const bool sync = options_.fsync == SpoolOptions::Fsync::always;
-  worker_.post([this, sync, batch = std::move(held_)]() mutable -> detail::SpoolWorker::Completion {
+  std::vector<HeldAppend> batch;
+  batch.swap(held_);
+  worker_.post([this, sync, batch = std::move(batch)]() mutable -> detail::SpoolWorker::Completion {
     struct Written {
       std::optional<std::uint64_t> offset;
       DiskError error;
     };
     std::vector<Written> written(batch.size());
     // Appends written since the last successful sync: they fail together if the next fails.
+    // Their bytes stay in the file (a later record may follow them), so a restart may hand
+    // them out although their senders were told to retry: a duplicate, which at-least-once
+    // allows, never a loss.
     std::size_t unsynced_from = 0;
     auto sync_or_fail = [&](std::size_t end) {
       DiskError error;

@@ -20,7 +20,8 @@
 //
 // fsync policies:
 //  - always: fdatasync after each append, before its callback. Nothing acknowledged is lost
-//    to a crash of the process or of the machine.
+//    to a crash of the process or of the machine. Appends made while earlier ones are being
+//    written are written together next, under one fdatasync.
 //  - interval: fdatasync at most every fsync_interval, the callback runs after the write().
 //    A process crash (SIGKILL, OOM kill) loses nothing, the data is in the page cache; a
 //    power loss or kernel crash can lose what was appended in the last interval.
