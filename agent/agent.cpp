@@ -260,6 +260,7 @@ void Agent::begin_shutdown(int signum) {
 std::string Agent::start_otlp() {
   if (!config_.otlp.enabled) return {};
   pipeline_ = std::make_unique<otlp::Pipeline>(&loop_, config_.otlp, log_);
+  if (std::string error = pipeline_->start(); !error.empty()) return error;
   exposition_.add(
       std::make_shared<metrics::CallbackCollector>([this] { return pipeline_->families(); }));
   constexpr std::chrono::milliseconds kTracesCheckInterval{5000};

@@ -21,16 +21,102 @@ std::chrono::milliseconds until(Clock::time_point at, Clock::time_point now) {
 
 Destination::Destination(uv_loop_t* loop, net::CurlMulti& multi,
                          const config::OtlpExporterConfig& config, Logger& log, std::uint64_t seed)
-    : loop_(loop), config_(config), log_(log), random_(seed), timer_(new uv_timer_t) {
+    : loop_(loop),
+      config_(config),
+      log_(log),
+      random_(seed),
+      timer_(new uv_timer_t),
+      multi_(multi) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
   flights_.resize(config_.max_concurrent_exports);
-  for (Flight& flight : flights_) flight.call = std::make_unique<ExportCall>(multi, config_);
+  for (Flight& flight : flights_) flight.call = std::make_unique<ExportCall>(multi_, config_);
+}
+
+std::string Destination::open_spool() {
+  if (config_.spool.dir.empty()) return {};
+  SpoolOptions options;
+  options.dir = config_.spool.dir;
+  options.max_bytes = config_.spool.max_bytes;
+  options.fsync = config_.spool.fsync == config::SpoolFsync::always ? SpoolOptions::Fsync::always
+                  : config_.spool.fsync == config::SpoolFsync::interval
+                      ? SpoolOptions::Fsync::interval
+                      : SpoolOptions::Fsync::never;
+  options.fsync_interval = config_.spool.fsync_interval;
+  std::string error;
+  spool_ = Spool::open(loop_, options, log_, error);
+  if (!spool_) return "otlp exporter " + config_.name + ": spool: " + error;
+  if (spool_->pending_records() > 0) {
+    log_.warn("spool holds spans not acknowledged before the restart: sending them again",
+              {{"destination", config_.name},
+               {"spans", std::to_string(spool_->replayed_spans())},
+               {"requests", std::to_string(spool_->replayed_records())},
+               {"note", "some may have been delivered just before the stop (at-least-once)"}});
+  }
+  refill();
+  return {};
+}
+
+void Destination::offer(Request request, std::uint32_t spans,
+                        std::function<void(std::optional<std::size_t>)> done) {
+  if (!spool_) {
+    done(enqueue(std::move(request), spans));
+    return;
+  }
+  if (abandoned_) {
+    done(std::nullopt);
+    return;
+  }
+  auto shared_done =
+      std::make_shared<std::function<void(std::optional<std::size_t>)>>(std::move(done));
+  const bool taken = spool_->append(std::move(request), spans,
+                                    [this, shared_done](std::optional<std::uint64_t> seq) {
+                                      if (!seq) {
+                                        (*shared_done)(std::nullopt);
+                                        return;
+                                      }
+                                      spool_exhausted_ = false;
+                                      (*shared_done)(0);
+                                      refill();
+                                    });
+  if (!taken) (*shared_done)(std::nullopt);
+}
+
+void Destination::refill() {
+  if (!spool_ || reading_ || spool_exhausted_ || abandoned_) return;
+  if (queued_bytes_ >= config_.queue_max_bytes) return;
+  const std::size_t room = config_.queue_max_bytes - queued_bytes_;
+  reading_ = true;
+  spool_->read(
+      std::min<std::size_t>(room, config_.max_batch_bytes),
+      [this](std::vector<SpoolRecord> records) {
+        reading_ = false;
+        if (records.empty()) {
+          spool_exhausted_ = true;
+          maybe_flushed();
+          return;
+        }
+        const auto now = Clock::now();
+        for (SpoolRecord& record : records) {
+          waiting_spans_ += record.spans;
+          waiting_bytes_ += record.payload->size();
+          queued_spans_ += record.spans;
+          queued_bytes_ += record.payload->size();
+          waiting_.push_back(Item{std::move(record.payload), record.spans, now, record.sequence});
+        }
+        pump();
+        refill();
+      });
+}
+
+void Destination::settle(const Item& item) {
+  if (spool_ && item.sequence) spool_->acknowledge(*item.sequence);
 }
 
 Destination::~Destination() { assert(closed_ && "Destination destroyed before close()"); }
 
 bool Destination::fits(std::size_t bytes) const {
+  if (spool_) return true;  // the spool makes room by dropping its oldest segment
   return queued_bytes_ + bytes <= config_.queue_max_bytes;
 }
 
@@ -59,7 +145,7 @@ std::size_t Destination::enqueue(Request request, std::uint32_t spans) {
   waiting_bytes_ += bytes;
   queued_spans_ += spans;
   queued_bytes_ += bytes;
-  waiting_.push_back(Item{std::move(request), spans, Clock::now()});
+  waiting_.push_back(Item{std::move(request), spans, Clock::now(), std::nullopt});
   pump();
   return 0;
 }
@@ -136,7 +222,10 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
       const std::uint64_t rejected = std::min<std::uint64_t>(outcome.rejected_spans, flight.spans);
       stats_.exported_spans += flight.spans - rejected;
       ++stats_.exported_requests;
-      for (const Item& item : items) forget(item);
+      for (const Item& item : items) {
+        forget(item);
+        settle(item);
+      }
       if (rejected > 0 || !outcome.partial_message.empty()) {
         if (rejected > 0) stats_.dropped_spans["partial_success"] += rejected;
         log_.warn("destination accepted part of an export",
@@ -180,6 +269,7 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
                   {"reason", outcome.reason},
                   {"error", outcome.error},
                   {"spans", std::to_string(flight.spans)}});
+      for (const Item& item : items) settle(item);
       drop_items(items, "rejected");
       break;
     }
@@ -187,6 +277,7 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
   flight.spans = 0;
   maybe_flushed();
   pump();
+  refill();
 }
 
 void Destination::forget(const Item& item) {
@@ -228,6 +319,7 @@ void Destination::flush(std::function<void()> done) {
 
 void Destination::maybe_flushed() {
   if (!flushing_ || !flushed_ || queued_spans_ != 0 || queued_bytes_ != 0) return;
+  if (spool_ && (spool_->pending_records() > 0 || reading_)) return;
   std::function<void()> flushed = std::move(flushed_);
   flushed_ = nullptr;
   flushed();
@@ -248,6 +340,16 @@ std::uint64_t Destination::abandon() {
     for (Item& item : flight.items) items.push_back(std::move(item));
     flight.items.clear();
   }
+  if (spool_) {
+    // Still on disk: sent after the restart, not lost.
+    for (const Item& item : items) forget(item);
+    const std::uint64_t kept = spool_->pending_spans();
+    if (kept > 0) {
+      log_.info("spans left in the spool for the next start",
+                {{"destination", config_.name}, {"spans", std::to_string(kept)}});
+    }
+    return 0;
+  }
   if (!items.empty()) drop_items(items, "shutdown");
   return lost;
 }
@@ -260,6 +362,18 @@ void Destination::close(std::function<void()> closed) {
   abandon();
   closed_ = true;
   uv_timer_stop(timer_);
+  if (spool_) {
+    spool_->close([this, closed = std::move(closed)]() mutable {
+      spool_dropped_spans_ = spool_->dropped_spans();
+      spool_.reset();
+      close_timer(std::move(closed));
+    });
+    return;
+  }
+  close_timer(std::move(closed));
+}
+
+void Destination::close_timer(std::function<void()> closed) {
   timer_->data = new std::function<void()>(std::move(closed));
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) {
     auto* callback = static_cast<std::function<void()>*>(handle->data);

@@ -8,6 +8,13 @@
 // has waited batch_timeout, or at once while flushing for shutdown; at most
 // max_concurrent_exports are in flight.
 //
+// With a spool (spool.dir), a request is held on disk before it is acknowledged and the
+// memory queue becomes a window onto the spool: requests are read back from it, in order,
+// while the window has room, and acknowledged to it once delivered or dropped. The spool's
+// budget is then the bound (past it the spool drops its oldest segment, counted as
+// spool_full), so the destination never refuses; what is unsent at shutdown stays on disk
+// and is sent after the restart.
+//
 // A failed attempt the retry policy retries puts the batch's requests back at the front and
 // pauses the destination (no new batch starts) for the destination's Retry-After, or else
 // for an exponential backoff with jitter; a failure not to retry drops the batch and counts
@@ -32,6 +39,7 @@
 #include "agent/curl_multi.h"
 #include "config/config.h"
 #include "exporters/otlp/export_call.h"
+#include "exporters/otlp/spool.h"
 
 namespace covet {
 class Logger;
@@ -65,6 +73,10 @@ class Destination {
   Destination(const Destination&) = delete;
   Destination& operator=(const Destination&) = delete;
 
+  // Opens the spool when one is configured. "" or why it could not be opened; called once,
+  // before the loop runs.
+  std::string open_spool();
+
   const std::string& name() const { return config_.name; }
   config::OnFull on_full() const { return config_.on_full; }
   // Whether a request of `bytes` fits now without dropping anything.
@@ -74,6 +86,14 @@ class Destination {
   // it fits, drop_newest drops this one; backpressure callers check fits() first. Returns
   // how many of this request's spans were dropped (0 or `spans`).
   std::size_t enqueue(Request request, std::uint32_t spans);
+  // Takes `request` the way this destination holds requests: in memory (enqueue, answered at
+  // once with the spans dropped) or written to the spool first. `done(dropped)` runs once
+  // it is held; `done(nullopt)` when the spool could not write it (the sender should retry).
+  void offer(Request request, std::uint32_t spans,
+             std::function<void(std::optional<std::size_t>)> done);
+  bool spooled() const { return spool_ != nullptr; }
+  std::uint64_t spool_bytes() const { return spool_ ? spool_->bytes() : 0; }
+  std::uint64_t spool_replayed_spans() const { return spool_ ? spool_->replayed_spans() : 0; }
 
   // Shutdown: sends everything now, ignoring batch_timeout; `done` once nothing is queued
   // or in flight. Retries continue meanwhile (the destination may be restarting too).
@@ -90,12 +110,17 @@ class Destination {
   // When the oldest request still queued (waiting or in flight) arrived.
   std::optional<std::chrono::steady_clock::time_point> oldest() const;
   const DestinationStats& stats() const { return stats_; }
+  // Spans the spool deleted unsent to stay within its budget.
+  std::uint64_t spool_dropped_spans() const {
+    return spool_ ? spool_->dropped_spans() : spool_dropped_spans_;
+  }
 
  private:
   struct Item {
     Request request;
     std::uint32_t spans = 0;
     std::chrono::steady_clock::time_point arrived;
+    std::optional<std::uint64_t> sequence;  // in the spool
   };
   struct Flight {
     std::unique_ptr<ExportCall> call;
@@ -112,6 +137,10 @@ class Destination {
   void forget(const Item& item);
   void observe_duration(std::chrono::steady_clock::duration duration);
   void maybe_flushed();
+  // Spool mode: reads the next requests from the spool while the memory window has room.
+  void refill();
+  void settle(const Item& item);  // spool mode: it will not be sent again
+  void close_timer(std::function<void()> closed);
 
   uv_loop_t* loop_;
   const config::OtlpExporterConfig& config_;
@@ -128,7 +157,12 @@ class Destination {
   std::chrono::steady_clock::time_point paused_until_{};
   bool flushing_ = false;
   std::function<void()> flushed_;
-  bool abandoned_ = false;  // after abandon(): nothing is sent any more
+  net::CurlMulti& multi_;
+  std::unique_ptr<Spool> spool_;
+  std::uint64_t spool_dropped_spans_ = 0;  // kept when the spool closes
+  bool reading_ = false;                   // a spool read is in flight
+  bool spool_exhausted_ = false;           // the last read found nothing; the next append re-arms
+  bool abandoned_ = false;                 // after abandon(): nothing is sent any more
   bool closed_ = false;
   DestinationStats stats_;
 };

@@ -96,19 +96,51 @@ void Pipeline::submit(std::string request, std::string_view protocol, Done done)
   }
   auto shared = std::make_shared<const std::string>(
       resource_.empty() ? std::move(request) : enrich_resources(request, resource_));
-  std::size_t dropped_everywhere = valid.spans;
+  // Answered once every destination holds the request (in memory at once; on disk after a
+  // spool write).
+  struct Pending {
+    std::size_t waiting = 0;
+    std::size_t dropped_everywhere = 0;
+    bool failed = false;
+    Done done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->waiting = destinations_.size();
+  pending->dropped_everywhere = valid.spans;
+  pending->done = std::move(done);
   for (const auto& destination : destinations_) {
-    const std::size_t dropped =
-        destination->enqueue(shared, static_cast<std::uint32_t>(valid.spans));
-    dropped_everywhere = std::min(dropped_everywhere, dropped);
+    destination->offer(shared, static_cast<std::uint32_t>(valid.spans),
+                       [pending](std::optional<std::size_t> dropped) {
+                         if (!dropped) {
+                           pending->failed = true;
+                         } else {
+                           pending->dropped_everywhere =
+                               std::min(pending->dropped_everywhere, *dropped);
+                         }
+                         if (--pending->waiting > 0) return;
+                         Admission admission;
+                         if (pending->failed) {
+                           // A spool write failed: the request is not safe yet, so it is
+                           // not acknowledged. (Another destination may send it anyway: a
+                           // retry then delivers it twice there, which at-least-once allows.)
+                           admission.outcome = Admission::Outcome::full;
+                           admission.message = "spool write failed: retry later";
+                         } else if (pending->dropped_everywhere > 0) {
+                           // drop_newest: the spans are gone, and the sender is told so (a
+                           // partial success is not retried).
+                           admission.rejected_spans = pending->dropped_everywhere;
+                           admission.message = "queue full: spans dropped (on_full: drop_newest)";
+                         }
+                         pending->done(std::move(admission));
+                       });
   }
-  Admission admission;
-  if (dropped_everywhere > 0) {
-    // drop_newest: the spans are gone, and the sender is told so (not to be retried).
-    admission.rejected_spans = dropped_everywhere;
-    admission.message = "queue full: spans dropped (on_full: drop_newest)";
+}
+
+std::string Pipeline::start() {
+  for (const auto& destination : destinations_) {
+    if (std::string error = destination->open_spool(); !error.empty()) return error;
   }
-  done(std::move(admission));
+  return {};
 }
 
 void Pipeline::flush(std::function<void()> done) {
@@ -203,6 +235,10 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
   auto spool_bytes =
       family("covet_sidecar_otlp_spool_bytes",
              "Bytes in the destination's disk spool (0 without one).", MetricType::Gauge);
+  auto replayed = family("covet_sidecar_otlp_spool_replayed_spans_total",
+                         "Spans found in the spool at start, not acknowledged before the stop: "
+                         "sent again, so some may arrive twice (at-least-once).",
+                         MetricType::Counter);
   auto retries = family("covet_sidecar_otlp_export_retries_total",
                         "Export attempts that failed and were retried.", MetricType::Counter);
   auto duration =
@@ -217,10 +253,15 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
       add_counter(dropped, {{"destination", destination->name()}, {"reason", std::string(reason)}},
                   found == stats.dropped_spans.end() ? 0 : static_cast<double>(found->second));
     }
+    if (destination->spooled()) {
+      add_counter(dropped, {{"destination", destination->name()}, {"reason", "spool_full"}},
+                  static_cast<double>(destination->spool_dropped_spans()));
+    }
     add_gauge(queue_spans, labels, static_cast<double>(destination->queued_spans()));
     add_gauge(queue_bytes, labels, static_cast<double>(destination->queued_bytes()));
     add_gauge(queue_max, labels, static_cast<double>(destination->max_bytes()));
-    add_gauge(spool_bytes, labels, 0);
+    add_gauge(spool_bytes, labels, static_cast<double>(destination->spool_bytes()));
+    add_counter(replayed, labels, static_cast<double>(destination->spool_replayed_spans()));
     add_counter(retries, labels, static_cast<double>(stats.retries));
     prometheus::ClientMetric histogram;
     histogram.label = labels;
@@ -234,7 +275,7 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
     duration.metric.push_back(std::move(histogram));
   }
   for (auto* f : {&exported, &dropped, &queue_spans, &queue_bytes, &queue_max, &spool_bytes,
-                  &retries, &duration}) {
+                  &replayed, &retries, &duration}) {
     out.push_back(std::move(*f));
   }
   return out;
@@ -258,6 +299,9 @@ probes::ProbeResult Pipeline::check() const {
     result.detail.emplace_back(name + ".queue_fill_percent", fmt::format("{:.1f}", fill * 100));
     result.detail.emplace_back(name + ".queued_spans", std::to_string(destination->queued_spans()));
     result.detail.emplace_back(name + ".oldest_span_age_seconds", fmt::format("{:.1f}", age));
+    if (destination->spooled()) {
+      result.detail.emplace_back(name + ".spool_bytes", std::to_string(destination->spool_bytes()));
+    }
     if (recent_failure) result.detail.emplace_back(name + ".last_export_error", stats.last_error);
     // Not ready to take more: refusing (backpressure) or losing (drop_*) the next request.
     if (!destination->fits(1024)) {

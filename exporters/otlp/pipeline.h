@@ -42,6 +42,9 @@ class Pipeline final : public Intake {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // Opens the spools. "" or why one could not be opened; called once before the loop runs.
+  std::string start();
+
   void submit(std::string request, std::string_view protocol, Done done) override;
   void refused_request(std::string_view reason) override;
 

@@ -5,10 +5,12 @@
 // sidecar's own counters to check they tell the same story.
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <map>
@@ -385,6 +387,115 @@ TEST(OtlpShutdownIT, WhatCannotBeSentWithinTheGracePeriodIsLoggedAsLost) {
   ASSERT_TRUE(exit_code.has_value()) << sidecar.logs();
   EXPECT_TRUE(contains(sidecar.logs(), "spans lost at shutdown")) << sidecar.logs();
   EXPECT_TRUE(contains(sidecar.logs(), "\"spans\":\"30\"")) << sidecar.logs();
+}
+
+// Spans in arrival order with each span id's first copy only; how many were repeats.
+std::pair<SpanList, std::size_t> without_duplicates(const SpanList& spans) {
+  SpanList unique;
+  std::map<std::string, int> seen;
+  std::size_t repeats = 0;
+  for (const JsonValue& span : spans) {
+    if (seen[span.string_at("spanId").value_or("")]++ == 0) {
+      unique.push_back(span);
+    } else {
+      ++repeats;
+    }
+  }
+  return {unique, repeats};
+}
+
+TEST(OtlpSpoolIT, SigkillLosesNothingAcknowledged) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin::Options slow;
+  slow.delay_ms = 100;  // exports are in flight when the kill comes
+  JaegerStandin standin(slow);
+  ASSERT_EQ(standin.start(), "");
+  char spool_template[] = "/tmp/covet-spool-XXXXXX";
+  ASSERT_NE(::mkdtemp(spool_template), nullptr);
+  const std::string spool_dir = std::string(spool_template) + "/spool";
+  OtlpSetup setup;
+  setup.batch = "{ max_spans: 50, timeout: 0s }";
+  setup.exporter_extra = "max_concurrent_exports: 2, spool: { dir: " + spool_dir +
+                         ", max_bytes: 64MiB, fsync: always }";
+  const std::string config = otlp_config(setup, standin.traces_url());
+
+  SendSpansResult sent;
+  {
+    SidecarProcess first(config);
+    ASSERT_TRUE(first.start()) << first.logs();
+    // exit 0: every export was acknowledged, so every span is on disk. Part of the first
+    // half is delivered before the second half comes, and the kill follows at once.
+    sent = send_spans("proto", receiver_url(setup), 300, false);
+    ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+    ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 100; }, 10s));
+    const SendSpansResult more = send_spans("proto", receiver_url(setup), 300, false);
+    ASSERT_EQ(more.exit_code, 0) << summary(more);
+    first.signal(SIGKILL);
+    sent.sent.insert(sent.sent.end(), more.sent.begin(), more.sent.end());
+    ASSERT_TRUE(first.wait_exit(10s).has_value());
+  }
+  const std::size_t before_restart = standin.spans().size();
+  std::cout << "spans delivered before the SIGKILL: " << before_restart << " of 600\n";
+  EXPECT_GE(before_restart, 100u);
+  EXPECT_LT(before_restart, 600u) << "the kill came too late to test anything";
+
+  SidecarProcess second(config);
+  ASSERT_TRUE(second.start()) << second.logs();
+  ASSERT_TRUE(
+      eventually([&] { return without_duplicates(standin.spans()).first.size() >= 600; }, 30s))
+      << without_duplicates(standin.spans()).first.size() << " distinct arrived\n"
+      << second.logs();
+  const auto [unique, repeats] = without_duplicates(standin.spans());
+  std::cout << "delivered twice (at-least-once): " << repeats << " spans\n";
+  EXPECT_EQ(compare_spans(sent.sent, unique, kAdded), "");
+  SidecarMetrics metrics(second);
+  const double replayed =
+      metrics.value("covet_sidecar_otlp_spool_replayed_spans_total", {{"destination", "jaeger"}});
+  // What was sent twice was replayed: no duplicate comes from anywhere else.
+  EXPECT_LE(static_cast<double>(repeats), replayed);
+  EXPECT_GE(replayed, 600.0 - static_cast<double>(before_restart));
+  EXPECT_TRUE(contains(second.logs(), "sending them again")) << second.logs();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_spool_bytes", {{"destination", "jaeger"}}) < 4096;
+      },
+      10s));
+  std::error_code ec;
+  std::filesystem::remove_all(spool_template, ec);
+}
+
+TEST(OtlpSpoolIT, SigtermWithJaegerDownKeepsEverythingForTheNextStart) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();
+  char spool_template[] = "/tmp/covet-spool-XXXXXX";
+  ASSERT_NE(::mkdtemp(spool_template), nullptr);
+  const std::string spool_dir = std::string(spool_template) + "/spool";
+  OtlpSetup setup;
+  setup.top_extra = "shutdown: { drain_delay: 0s, grace_period: 2s }\n";
+  setup.exporter_extra = "spool: { dir: " + spool_dir + ", max_bytes: 64MiB }";
+  const std::string config = otlp_config(setup, standin.traces_url());
+  SendSpansResult sent;
+  {
+    SidecarProcess first(config);
+    ASSERT_TRUE(first.start()) << first.logs();
+    sent = send_spans("proto", receiver_url(setup), 200, false);
+    ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+    first.signal(SIGTERM);
+    const std::optional<int> exit_code = first.wait_exit(10s);
+    ASSERT_TRUE(exit_code.has_value());
+    EXPECT_EQ(*exit_code, 0);
+    EXPECT_FALSE(contains(first.logs(), "spans lost")) << first.logs();
+    EXPECT_TRUE(contains(first.logs(), "spans left in the spool")) << first.logs();
+  }
+  ASSERT_EQ(standin.start(), "");
+  SidecarProcess second(config);
+  ASSERT_TRUE(second.start()) << second.logs();
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 200; }, 20s)) << second.logs();
+  EXPECT_EQ(compare_spans(sent.sent, standin.spans(), kAdded), "");
+  std::error_code ec;
+  std::filesystem::remove_all(spool_template, ec);
 }
 
 // --- bad input -----------------------------------------------------------------------------
