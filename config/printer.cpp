@@ -206,6 +206,92 @@ void write_scrape_target(const ScrapeTargetConfig& target, YamlWriter& out) {
   out.end_item();
 }
 
+void write_receiver(std::string_view key, const OtlpReceiverConfig& receiver, YamlWriter& out) {
+  out.begin_mapping(key);
+  out.plain("enabled", receiver.enabled ? "true" : "false");
+  out.string("listen", format_listen_address(receiver.listen));
+  out.plain("max_body_bytes", format_size(receiver.max_body_bytes));
+  out.end_mapping();
+}
+
+void write_string_map(std::string_view key,
+                      const std::vector<std::pair<std::string, std::string>>& entries,
+                      YamlWriter& out) {
+  if (entries.empty()) {
+    out.plain(key, "{}");
+    return;
+  }
+  out.begin_mapping(key);
+  for (const auto& [name, value] : entries) out.string(yaml_scalar(name), value);
+  out.end_mapping();
+}
+
+void write_exporter(const OtlpExporterConfig& exporter, YamlWriter& out) {
+  out.begin_item();
+  out.string("name", exporter.name);
+  out.string("endpoint", exporter.endpoint);
+  out.plain("timeout", format_duration(exporter.timeout));
+  out.plain("compression", exporter.gzip ? "gzip" : "none");
+  write_string_map("headers", exporter.headers, out);
+  // The files' paths, never their contents.
+  write_string_map("header_files", exporter.header_files, out);
+  if (exporter.endpoint.starts_with("https://")) {
+    const ScrapeTlsConfig& tls = exporter.tls;
+    out.begin_mapping("tls");
+    if (!tls.ca_file.empty()) out.string("ca_file", tls.ca_file);
+    if (!tls.cert_file.empty()) out.string("cert_file", tls.cert_file);
+    if (!tls.key_file.empty()) out.string("key_file", tls.key_file);
+    if (!tls.server_name.empty()) out.string("server_name", tls.server_name);
+    out.plain("insecure_skip_verify", tls.insecure_skip_verify ? "true" : "false");
+    out.end_mapping();
+  }
+  out.begin_mapping("batch");
+  out.plain("max_spans", std::to_string(exporter.max_batch_spans));
+  out.plain("max_bytes", format_size(exporter.max_batch_bytes));
+  out.plain("timeout", format_duration(exporter.batch_timeout));
+  out.end_mapping();
+  out.plain("max_concurrent_exports", std::to_string(exporter.max_concurrent_exports));
+  out.begin_mapping("retry");
+  out.plain("initial_backoff", format_duration(exporter.initial_backoff));
+  out.plain("max_backoff", format_duration(exporter.max_backoff));
+  out.end_mapping();
+  out.begin_mapping("queue");
+  out.plain("max_bytes", format_size(exporter.queue_max_bytes));
+  out.plain("on_full", exporter.on_full == OnFull::backpressure  ? "backpressure"
+                       : exporter.on_full == OnFull::drop_oldest ? "drop_oldest"
+                                                                 : "drop_newest");
+  out.end_mapping();
+  if (!exporter.spool.dir.empty()) {
+    out.begin_mapping("spool");
+    out.string("dir", exporter.spool.dir);
+    out.plain("max_bytes", format_size(exporter.spool.max_bytes));
+    out.plain("fsync", exporter.spool.fsync == SpoolFsync::always     ? "always"
+                       : exporter.spool.fsync == SpoolFsync::interval ? "interval"
+                                                                      : "never");
+    out.plain("fsync_interval", format_duration(exporter.spool.fsync_interval));
+    out.end_mapping();
+  }
+  out.end_item();
+}
+
+void write_otlp(const OtlpConfig& otlp, YamlWriter& out) {
+  out.begin_mapping("otlp");
+  write_receiver("http", otlp.http, out);
+  write_receiver("grpc", otlp.grpc, out);
+  write_string_map("resource", otlp.resource, out);
+  out.begin_list("exporters");
+  for (const OtlpExporterConfig& exporter : otlp.exporters) write_exporter(exporter, out);
+  out.end_list();
+  out.begin_mapping("check");
+  std::vector<std::string_view> roles;
+  for (const Choice<Role>& role : kRoles) {
+    if ((otlp.check_roles & role.value) != 0) roles.push_back(role.name);
+  }
+  out.flow_list("roles", roles);
+  out.end_mapping();
+  out.end_mapping();
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -245,6 +331,8 @@ std::string print_effective_config(const Config& config) {
     for (const ScrapeTargetConfig& target : config.scrape) detail::write_scrape_target(target, out);
     out.end_list();
   }
+  // Absent means no OTLP at all; printing the defaults would turn the receivers on.
+  if (config.otlp.enabled) detail::write_otlp(config.otlp, out);
   return out.text();
 }
 
