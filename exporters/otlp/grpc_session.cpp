@@ -297,6 +297,7 @@ void GrpcSession::on_request_end(Call& call) {
                     true);
       return;
     }
+    ++stats_.gzip_messages;
     Inflated inflated = gunzip_bounded(message, limits_.max_message_bytes);
     if (inflated.outcome == Inflated::Outcome::too_large) {
       answer_status(call, grpc::Status::resource_exhausted,

@@ -47,6 +47,7 @@ struct GrpcStats {
   std::uint64_t calls = 0;                 // streams that carried a request's headers
   std::uint64_t calls_by_status[grpc::kStatusCodes] = {};  // answered with grpc-status N
   std::uint64_t http_refusals = 0;  // answered with an HTTP error status (405, 415)
+  std::uint64_t gzip_messages = 0;  // messages that came gzip-compressed
 };
 
 class GrpcSession {
