@@ -118,7 +118,6 @@ class GrpcConnection {
       connection.close();
       return;
     }
-    connection.restart_idle_timer();
     if (!connection.session_.receive({buf->base, static_cast<std::size_t>(nread)})) {
       connection.finish();
       return;
@@ -139,6 +138,8 @@ class GrpcConnection {
     connection.flush();
   }
 
+  // No call made progress for idle_timeout: a connection without calls, or whose calls
+  // stalled, is closed with GOAWAY(NO_ERROR); a client that wants it again reconnects.
   static void on_timeout(uv_timer_t* timer) {
     auto& connection = *static_cast<GrpcConnection*>(timer->data);
     if (connection.closing_) return;
@@ -155,6 +156,10 @@ class GrpcConnection {
   // Sends what the session has to say; closes once it is over and everything is written.
   void flush() {
     if (closing_) return;
+    if (session_.activity() != seen_activity_) {
+      seen_activity_ = session_.activity();
+      restart_idle_timer();
+    }
     session_.output(pending_);
     if (!writing_ && !pending_.empty()) write();
     if (closing_ || writing_ || !pending_.empty()) return;
@@ -233,6 +238,7 @@ class GrpcConnection {
   std::string in_flight_;  // what the pending uv_write reads from
   std::unique_ptr<char[]> read_buffer_;
   std::string peer_;
+  std::uint64_t seen_activity_ = 0;  // session_.activity() when the idle timer last restarted
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;

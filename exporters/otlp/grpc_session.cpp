@@ -248,6 +248,7 @@ GrpcSession::Call* GrpcSession::find(std::int32_t stream_id) {
 }
 
 void GrpcSession::on_headers_done(Call& call) {
+  ++activity_;
   ++stats_.calls;
   if (call.method != "POST") {
     answer_http(call, 405, "malformed");
@@ -261,6 +262,7 @@ void GrpcSession::on_headers_done(Call& call) {
 }
 
 void GrpcSession::on_data(Call& call, std::string_view bytes) {
+  ++activity_;
   if (call.answered) return;
   switch (call.deframer.feed(bytes)) {
     case grpc::Deframer::State::too_large:
@@ -328,6 +330,7 @@ void GrpcSession::on_admission(std::int32_t stream_id, Admission admission) {
   if (call == nullptr || !call->waiting) return;
   call->waiting = false;
   --waiting_;
+  ++activity_;
   switch (admission.outcome) {
     case Admission::Outcome::accepted:
       answer_ok(*call, encode_response(admission.rejected_spans, admission.message));

@@ -77,6 +77,10 @@ class GrpcSession {
 
   // Calls waiting for the Intake's answer: an idle connection is not cut while there are.
   std::size_t waiting_calls() const { return waiting_; }
+  // Grows whenever a call makes progress (starts, brings data, is answered); control
+  // frames (PING, SETTINGS) do not count, so a client pinging an idle connection does not
+  // keep it open, and a call that stalls does not either.
+  std::uint64_t activity() const { return activity_; }
   // Why the session broke, for the log ("" when it did not).
   const std::string& error() const { return error_; }
 
@@ -103,6 +107,7 @@ class GrpcSession {
   nghttp2_session* session_ = nullptr;
   std::unordered_map<std::int32_t, std::unique_ptr<Call>> calls_;
   std::size_t waiting_ = 0;
+  std::uint64_t activity_ = 0;
   bool in_receive_ = false;
   bool broken_ = false;
   std::string error_;

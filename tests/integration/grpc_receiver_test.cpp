@@ -407,12 +407,44 @@ TEST_F(GrpcReceiverIT, DrainLetsTheCallInFlightFinishThenReportsDrained) {
   EXPECT_FALSE(late.connected());
 }
 
-TEST_F(GrpcReceiverIT, DrainWithNothingOpenIsSynchronous) {
+TEST_F(GrpcReceiverIT, CloseWhileTheIntakeHoldsACallThenTheLateAnswerIsDropped) {
+  loop_.run([&] { intake_->delay_ms = 200; });
+  SocketClient client(port_);
+  ASSERT_TRUE(client.connected());
+  const auto id = client.h2().call(grpc_frame(one_span_request()));
+  ASSERT_TRUE(
+      client.run_until([&] { return loop_.run([&] { return intake_->requests.size() == 1; }); },
+                       std::chrono::seconds(5)));
+  std::promise<void> closed;
+  int second_closed = 0;
+  loop_.post([&] {
+    receiver_->close([&] { closed.set_value(); });
+    receiver_->close([&] { ++second_closed; });  // a second close is a no-op
+  });
+  ASSERT_EQ(closed.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(client.run_until([&] { return client.peer_closed(); }));
+  EXPECT_FALSE(client.h2().response(id).closed);
+  loop_.run([&] { receiver_.reset(); });
+  // The intake answers after the receiver, its connection and its session are gone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(loop_.run([&] { return second_closed; }), 0);
+}
+
+TEST_F(GrpcReceiverIT, DrainWithNoConnectionsEndsWhenTheListenerHasClosed) {
   bool drained = false;
   loop_.run([&] { receiver_->drain([&] { drained = true; }); });
-  // The listener's close callback is pending until the loop runs once more.
+  // The listener's close callback comes on the loop's next turn.
   EXPECT_TRUE(covet::testing::eventually([&] { return loop_.run([&] { return drained; }); },
                                          std::chrono::seconds(5)));
+  // With nothing open at all (never listened), drain and close are synchronous.
+  loop_.run([&] {
+    GrpcReceiver idle(loop_.loop(), *intake_, GrpcLimits{}, *log_);
+    bool idle_drained = false, idle_closed = false;
+    idle.drain([&] { idle_drained = true; });
+    EXPECT_TRUE(idle_drained);
+    idle.close([&] { idle_closed = true; });
+    EXPECT_TRUE(idle_closed);
+  });
 }
 
 TEST_F(GrpcReceiverIT, ListenOnAPortInUseSaysSo) {
@@ -440,6 +472,31 @@ TEST_F(GrpcReceiverIT, IdleConnectionsAreClosed) {
   client.run_until([] { return false; }, std::chrono::milliseconds(10));
   EXPECT_TRUE(client.run_until([&] { return client.h2().goaway; }, std::chrono::seconds(5)));
   EXPECT_TRUE(client.wait_closed(std::chrono::seconds(5)));
+  EXPECT_EQ(stats().timeouts, 1u);
+}
+
+TEST_F(GrpcReceiverIT, PingsDoNotKeepAnIdleConnectionOpenButCallsDo) {
+  stop();
+  GrpcLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(300);
+  start(limits);
+  SocketClient client(port_);
+  ASSERT_TRUE(client.connected());
+  // Calls every 100 ms for 600 ms (twice the timeout): the connection stays.
+  for (int i = 0; i < 6; ++i) {
+    const auto id = client.h2().call(grpc_frame(one_span_request()));
+    ASSERT_TRUE(client.run_until([&] { return client.h2().response(id).closed; }));
+    client.run_until([] { return false; }, std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(client.h2().goaway);
+  // PINGs only: it is idle, and goes.
+  const auto start = std::chrono::steady_clock::now();
+  while (!client.h2().goaway &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+    client.h2().ping();
+    client.run_until([&] { return client.h2().goaway; }, std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(client.h2().goaway);
   EXPECT_EQ(stats().timeouts, 1u);
 }
 

@@ -122,6 +122,8 @@ class H2Client {
     return id;
   }
 
+  void ping() { nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr); }
+
   std::string output() {
     std::string out;
     for (;;) {
