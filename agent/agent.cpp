@@ -296,6 +296,21 @@ std::string Agent::start_otlp() {
     log_.info("OTLP/HTTP receiver listening",
               {{"listen", fmt::format("{}:{}", at.host, otlp_http_server_->bound_port())}});
   }
+  if (config_.otlp.grpc.enabled) {
+    otlp::GrpcLimits limits;
+    limits.max_message_bytes = config_.otlp.grpc.max_body_bytes;
+    limits.max_connections = config_.server.max_connections;
+    limits.idle_timeout = config_.server.idle_timeout;
+    // Each stream may buffer a whole message: this bounds one connection's memory too.
+    limits.max_concurrent_streams = 16;
+    otlp_grpc_ = std::make_unique<otlp::GrpcReceiver>(&loop_, *pipeline_, limits, log_);
+    const config::ListenAddress& at = config_.otlp.grpc.listen;
+    if (std::string error = otlp_grpc_->listen(at.host, at.port); !error.empty()) {
+      return "otlp.grpc: " + error;
+    }
+    log_.info("OTLP/gRPC receiver listening",
+              {{"listen", fmt::format("{}:{}", at.host, otlp_grpc_->bound_port())}});
+  }
   return {};
 }
 
@@ -304,15 +319,16 @@ void Agent::drain_otlp(std::function<void()> done) {
     done();
     return;
   }
-  auto flush = [this, done = std::move(done)]() mutable {
+  // The queues are flushed once both receivers have answered their last request.
+  auto receivers = std::make_shared<int>(1 + (otlp_http_server_ ? 1 : 0) + (otlp_grpc_ ? 1 : 0));
+  auto one_closed = [this, receivers, done = std::move(done)]() mutable {
+    if (--*receivers > 0) return;
     log_.info("OTLP receivers closed: sending what is queued");
     pipeline_->flush(std::move(done));
   };
-  if (otlp_http_server_) {
-    otlp_http_server_->drain(std::move(flush));
-  } else {
-    flush();
-  }
+  if (otlp_http_server_) otlp_http_server_->drain(one_closed);
+  if (otlp_grpc_) otlp_grpc_->drain(one_closed);
+  one_closed();
 }
 
 void Agent::one_drained() {
@@ -356,6 +372,7 @@ void Agent::close_everything() {
     uv_close(as_handle(&traces_timer_), on_closed);
   }
   if (otlp_http_server_) otlp_http_server_->close(nullptr);
+  if (otlp_grpc_) otlp_grpc_->close(nullptr);
   if (pipeline_) pipeline_->close(nullptr);
   if (scheduler_) scheduler_->close(nullptr);
   if (server_) server_->close(nullptr);

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "exporters/metrics/exposition.h"
 #include "exporters/metrics/probe_metrics.h"
+#include "exporters/otlp/grpc_receiver.h"
 #include "exporters/otlp/http_receiver.h"
 #include "exporters/otlp/pipeline.h"
 #include "exporters/scrape/scraper.h"
@@ -77,6 +78,7 @@ class Agent {
   std::unique_ptr<otlp::Pipeline> pipeline_;
   std::unique_ptr<otlp::HttpReceiver> otlp_http_router_;
   std::unique_ptr<http::Server> otlp_http_server_;
+  std::unique_ptr<otlp::GrpcReceiver> otlp_grpc_;
   std::size_t traces_check_ = 0;
   uv_timer_t traces_timer_{};  // feeds the `traces` check; initialized with OTLP only
   bool traces_timer_open_ = false;

@@ -34,6 +34,7 @@ using Attributes = std::vector<std::pair<std::string, std::string>>;
 
 struct OtlpSetup {
   std::uint16_t http_port = free_port();
+  std::uint16_t grpc_port = free_port();
   std::string exporter_extra;  // more exporter keys, YAML flow entries: "queue: {...}"
   std::string batch = "{ timeout: 20ms }";
   std::string top_extra;  // more top-level YAML (shutdown: ...)
@@ -45,7 +46,8 @@ struct OtlpSetup {
 std::string otlp_config(const OtlpSetup& setup, const std::string& traces_url) {
   return "listen: 127.0.0.1:{PORT}\nlog: { format: json, level: debug }\nprobes: []\n" +
          setup.top_extra + "otlp:\n  http: { listen: 127.0.0.1:" + std::to_string(setup.http_port) +
-         " }\n  grpc: { enabled: false }\n  resource: " + setup.resource +
+         " }\n  grpc: { listen: 127.0.0.1:" + std::to_string(setup.grpc_port) +
+         " }\n  resource: " + setup.resource +
          "\n  exporters:\n    - { name: jaeger, endpoint: " + traces_url +
          ", batch: " + setup.batch + ", retry: { initial_backoff: 200ms, max_backoff: 1s }" +
          (setup.exporter_extra.empty() ? "" : ", " + setup.exporter_extra) + " }\n";
@@ -100,7 +102,9 @@ TEST_P(OtlpDeliveryIT, EverySpanArrivesOnceIntactAndEnriched) {
   SendSpansOptions options;
   options.protocol = GetParam().protocol;
   options.gzip = GetParam().gzip;
-  options.endpoint = receiver_url(setup);
+  options.endpoint = GetParam().protocol == "grpc"
+                         ? "http://127.0.0.1:" + std::to_string(setup.grpc_port)
+                         : receiver_url(setup);
   options.spans = 300;
   options.batch_size = 64;
   // The app sets one of the attributes the sidecar adds: the app's value must win.
@@ -127,7 +131,9 @@ TEST_P(OtlpDeliveryIT, EverySpanArrivesOnceIntactAndEnriched) {
   }
 
   SidecarMetrics metrics(sidecar);
-  const std::string protocol = GetParam().protocol == "proto" ? "http/protobuf" : "http/json";
+  const std::string protocol = GetParam().protocol == "proto"  ? "http/protobuf"
+                               : GetParam().protocol == "grpc" ? "grpc"
+                                                               : "http/json";
   EXPECT_EQ(metrics.value("covet_sidecar_otlp_received_spans_total", {{"protocol", protocol}}),
             300);
   EXPECT_EQ(metrics.value("covet_sidecar_otlp_exported_spans_total", {{"destination", "jaeger"}}),
@@ -137,7 +143,8 @@ TEST_P(OtlpDeliveryIT, EverySpanArrivesOnceIntactAndEnriched) {
 
 INSTANTIATE_TEST_SUITE_P(Protocols, OtlpDeliveryIT,
                          ::testing::Values(Variant{"proto", false}, Variant{"proto", true},
-                                           Variant{"http", false}, Variant{"http", true}),
+                                           Variant{"http", false}, Variant{"http", true},
+                                           Variant{"grpc", false}, Variant{"grpc", true}),
                          [](const auto& info) {
                            return info.param.protocol + (info.param.gzip ? "_gzip" : "_plain");
                          });
