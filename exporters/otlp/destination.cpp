@@ -132,7 +132,7 @@ std::size_t Destination::enqueue(Request request, std::uint32_t spans) {
       dropped.push_back(std::move(waiting_.front()));
       waiting_.pop_front();
       waiting_spans_ -= dropped.back().spans;
-      waiting_bytes_ -= dropped.back().request->size();
+      waiting_bytes_ -= dropped.back().bytes;
     }
     if (!dropped.empty()) drop_items(dropped, "queue_full");
   }
@@ -145,7 +145,7 @@ std::size_t Destination::enqueue(Request request, std::uint32_t spans) {
   waiting_bytes_ += bytes;
   queued_spans_ += spans;
   queued_bytes_ += bytes;
-  waiting_.push_back(Item{std::move(request), spans, Clock::now(), std::nullopt});
+  waiting_.push_back(Item{std::move(request), spans, Clock::now(), std::nullopt, bytes});
   pump();
   return 0;
 }
@@ -168,6 +168,12 @@ void Destination::pump() {
   if (now < paused_until_) {
     arm_timer(until(paused_until_, now));
     return;
+  }
+  for (Flight& flight : flights_) {
+    if (flight.parked && !flight.call->busy()) {
+      flight.parked = false;
+      send(flight);
+    }
   }
   while (!waiting_.empty()) {
     const bool full =
@@ -192,10 +198,10 @@ void Destination::start_batch(Flight& flight) {
     const Item& next = waiting_.front();
     const bool first = flight.items.empty();
     if (!first && (flight.spans + next.spans > config_.max_batch_spans ||
-                   bytes + next.request->size() > config_.max_batch_bytes)) {
+                   bytes + next.bytes > config_.max_batch_bytes)) {
       break;
     }
-    bytes += next.request->size();
+    bytes += next.bytes;
     flight.spans += next.spans;
     flight.items.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
@@ -203,7 +209,14 @@ void Destination::start_batch(Flight& flight) {
   waiting_spans_ -= flight.spans;
   waiting_bytes_ -= bytes;
   flight.body.reserve(bytes);
-  for (const Item& item : flight.items) flight.body += *item.request;
+  for (Item& item : flight.items) {
+    flight.body += *item.request;
+    item.request.reset();
+  }
+  send(flight);
+}
+
+void Destination::send(Flight& flight) {
   const std::size_t index = static_cast<std::size_t>(&flight - flights_.data());
   flight.call->start(flight.body, [this, index](ExportOutcome outcome) {
     on_outcome(flights_[index], std::move(outcome));
@@ -211,8 +224,13 @@ void Destination::start_batch(Flight& flight) {
 }
 
 void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
-  flight.body.clear();
   observe_duration(outcome.duration);
+  if (outcome.after == AfterExport::retry) {
+    on_retry(flight, std::move(outcome));
+    pump();
+    return;
+  }
+  flight.body.clear();
   std::vector<Item> items = std::move(flight.items);
   flight.items.clear();
   switch (outcome.after) {
@@ -235,32 +253,6 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
       }
       break;
     }
-    case AfterExport::retry: {
-      ++stats_.retries;
-      ++consecutive_failures_;
-      stats_.last_error = outcome.error;
-      stats_.last_failure_at = Clock::now();
-      // Back at the front, in their order, ahead of what arrived meanwhile.
-      for (auto it = items.rbegin(); it != items.rend(); ++it) {
-        waiting_spans_ += it->spans;
-        waiting_bytes_ += it->request->size();
-        waiting_.push_front(std::move(*it));
-      }
-      const std::chrono::milliseconds delay =
-          outcome.retry_after
-              ? std::chrono::milliseconds(*outcome.retry_after)
-              : backoff_delay(consecutive_failures_, config_.initial_backoff, config_.max_backoff,
-                              std::uniform_real_distribution<double>(0, 1)(random_));
-      paused_until_ = std::max(paused_until_, Clock::now() + delay);
-      // The first failure of a run is news; the rest of an outage is in the metrics.
-      if (consecutive_failures_ == 1 || outcome.retry_after) {
-        log_.warn("export failed, will retry", {{"destination", config_.name},
-                                                {"reason", outcome.reason},
-                                                {"error", outcome.error},
-                                                {"retry_in", fmt::format("{}ms", delay.count())}});
-      }
-      break;
-    }
     case AfterExport::drop: {
       stats_.last_error = outcome.error;
       stats_.last_failure_at = Clock::now();
@@ -273,6 +265,8 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
       drop_items(items, "rejected");
       break;
     }
+    case AfterExport::retry:
+      break;  // handled above
   }
   flight.spans = 0;
   maybe_flushed();
@@ -280,9 +274,30 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
   refill();
 }
 
+void Destination::on_retry(Flight& flight, ExportOutcome outcome) {
+  ++stats_.retries;
+  ++consecutive_failures_;
+  stats_.last_error = outcome.error;
+  stats_.last_failure_at = Clock::now();
+  flight.parked = true;
+  const std::chrono::milliseconds delay =
+      outcome.retry_after
+          ? std::chrono::milliseconds(*outcome.retry_after)
+          : backoff_delay(consecutive_failures_, config_.initial_backoff, config_.max_backoff,
+                          std::uniform_real_distribution<double>(0, 1)(random_));
+  paused_until_ = std::max(paused_until_, Clock::now() + delay);
+  // The first failure of a run is news; the rest of an outage is in the metrics.
+  if (consecutive_failures_ == 1 || outcome.retry_after) {
+    log_.warn("export failed, will retry", {{"destination", config_.name},
+                                            {"reason", outcome.reason},
+                                            {"error", outcome.error},
+                                            {"retry_in", fmt::format("{}ms", delay.count())}});
+  }
+}
+
 void Destination::forget(const Item& item) {
   queued_spans_ -= item.spans;
-  queued_bytes_ -= item.request->size();
+  queued_bytes_ -= item.bytes;
 }
 
 void Destination::drop_items(std::vector<Item>& items, const std::string& reason) {
@@ -339,6 +354,8 @@ std::uint64_t Destination::abandon() {
     flight.call = nullptr;  // abandons the transfer; no outcome will come
     for (Item& item : flight.items) items.push_back(std::move(item));
     flight.items.clear();
+    flight.body.clear();
+    flight.parked = false;
   }
   if (spool_) {
     // Still on disk: sent after the restart, not lost.

@@ -15,9 +15,9 @@
 // spool_full), so the destination never refuses; what is unsent at shutdown stays on disk
 // and is sent after the restart.
 //
-// A failed attempt the retry policy retries puts the batch's requests back at the front and
-// pauses the destination (no new batch starts) for the destination's Retry-After, or else
-// for an exponential backoff with jitter; a failure not to retry drops the batch and counts
+// A failed attempt the retry policy retries keeps its batch for the next attempt and pauses
+// the destination (no new batch starts) for the destination's Retry-After, or else for an
+// exponential backoff with jitter; a failure not to retry drops the batch and counts
 // it. Requests in flight still count against the queue's bytes: the bound is on memory.
 //
 // Ownership: the loop, the CurlMulti, the config and the Logger outlive it; close() before
@@ -121,17 +121,24 @@ class Destination {
     std::uint32_t spans = 0;
     std::chrono::steady_clock::time_point arrived;
     std::optional<std::uint64_t> sequence;  // in the spool
+    std::size_t bytes = 0;  // of the request, kept when the request itself is let go
   };
   struct Flight {
     std::unique_ptr<ExportCall> call;
     std::vector<Item> items;
     std::uint64_t spans = 0;
     std::string body;
+    // The last attempt failed and will be retried with the same body once the destination's
+    // pause is over; the items' requests were let go when the body was built, so a batch
+    // takes its memory once.
+    bool parked = false;
   };
 
   void pump();
   void start_batch(Flight& flight);
+  void send(Flight& flight);
   void on_outcome(Flight& flight, ExportOutcome outcome);
+  void on_retry(Flight& flight, ExportOutcome outcome);
   void arm_timer(std::chrono::milliseconds delay);
   void drop_items(std::vector<Item>& items, const std::string& reason);
   void forget(const Item& item);

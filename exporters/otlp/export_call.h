@@ -42,7 +42,8 @@ class ExportCall {
   ExportCall& operator=(const ExportCall&) = delete;
 
   // POSTs `body` (an ExportTraceServiceRequest, uncompressed); `done` runs once on the loop.
-  // Only when idle.
+  // Only when idle. `body` must stay alive and unchanged until `done` runs: without
+  // compression it is sent from where it is, not copied.
   void start(const std::string& body, Done done);
   bool busy() const { return busy_; }
 
@@ -58,8 +59,8 @@ class ExportCall {
   CURL* easy_;
   curl_slist* headers_ = nullptr;
   curl_slist* connect_to_ = nullptr;
-  std::string payload_;   // what is sent: kept alive for the transfer
-  std::string response_;  // capped: a destination's answer is small
+  std::string compressed_;  // the gzip body, when compressing: kept alive for the transfer
+  std::string response_;    // capped: a destination's answer is small
   std::string retry_after_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
   bool busy_ = false;

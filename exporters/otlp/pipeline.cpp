@@ -65,6 +65,18 @@ void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
 void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
 
 void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
+  // A full queue refuses before the request is read: under overload, a 503 must cost less
+  // than an acceptance, or refusing makes the overload worse.
+  for (const auto& destination : destinations_) {
+    if (destination->on_full() == config::OnFull::backpressure &&
+        !destination->fits(request.size())) {
+      count_refused("queue_full", 0);
+      done(Admission{Admission::Outcome::full,
+                     "queue full for destination " + destination->name() + ": retry later", 0,
+                     std::chrono::seconds(1)});
+      return;
+    }
+  }
   const ValidationResult valid = validate_export_request(request);
   if (!valid.ok) {
     count_refused("invalid", valid.spans);
