@@ -3,7 +3,8 @@
 // doing the same work (parse, walk every span, check id sizes, count), on one realistic
 // request: 512 spans as the OpenTelemetry JS SDK batches them (its BatchSpanProcessor's
 // default maxExportBatchSize), each with HTTP server attributes, half with an event, some
-// with a link. Built and run by bench/otlp_codec.sh; see that script.
+// with a link. Built and run by bench/otlp_codec.sh; see that script. bench/otlp.sh builds
+// it too, for `--write FILE SPANS`: the same request's protobuf body, written to a file.
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -239,6 +240,20 @@ long max_rss_kib() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `--write FILE SPANS`: only write the protobuf request to FILE (bench/otlp.sh's bodies).
+  if (argc == 4 && std::string_view(argv[1]) == "--write") {
+    const Both request = make_request(std::stoul(argv[3]));
+    std::FILE* out = std::fopen(argv[2], "wb");
+    if (out == nullptr ||
+        std::fwrite(request.protobuf.data(), 1, request.protobuf.size(), out) !=
+            request.protobuf.size() ||
+        std::fclose(out) != 0) {
+      std::fprintf(stderr, "otlp_codec: cannot write %s\n", argv[2]);
+      return 1;
+    }
+    std::printf("%zu\n", request.protobuf.size());
+    return 0;
+  }
   const std::size_t spans = argc > 1 ? std::stoul(argv[1]) : 512;
   const double seconds = argc > 2 ? std::stod(argv[2]) : 3.0;
   const Both request = make_request(spans);
