@@ -1,7 +1,9 @@
 // The top level of the schema and its small sections: listen, log, shutdown, server.
 // Probes live in read_probes.cpp, scrape targets in read_scrape.cpp.
 
+#include <algorithm>
 #include <array>
+#include <variant>
 #include <string_view>
 
 #include "config/duration.h"
@@ -55,6 +57,33 @@ void read_server(const Field& field, ValueReader& reader, ServerConfig& server) 
   read_key(mapping, "request_timeout", server.request_timeout, positive_duration);
 }
 
+// A spool's disk filling up is the start of losing spans, so it is watched like any disk:
+// a report-only disk probe on each spool directory, unless a disk probe already watches that
+// path (which is also what keeps printing and loading the config again idempotent).
+void watch_spool_disks(Config& config) {
+  for (const OtlpExporterConfig& exporter : config.otlp.exporters) {
+    if (exporter.spool.dir.empty()) continue;
+    const bool watched =
+        std::any_of(config.probes.begin(), config.probes.end(), [&](const ProbeConfig& probe) {
+          const auto* disk = std::get_if<DiskProbeConfig>(&probe.settings);
+          return disk != nullptr && disk->path == exporter.spool.dir;
+        });
+    const std::string name = "spool-" + exporter.name;
+    const bool name_taken =
+        std::any_of(config.probes.begin(), config.probes.end(),
+                    [&](const ProbeConfig& probe) { return probe.name == name; });
+    if (watched || name_taken) continue;
+    ProbeConfig probe;
+    probe.name = name;
+    probe.type = "disk";
+    probe.roles = 0;
+    DiskProbeConfig disk;
+    disk.path = exporter.spool.dir;
+    probe.settings = disk;
+    config.probes.push_back(std::move(probe));
+  }
+}
+
 }  // namespace
 
 void read_document(const YAML::Node& root, ValueReader& reader, Config& config) {
@@ -82,6 +111,7 @@ void read_document(const YAML::Node& root, ValueReader& reader, Config& config) 
   }
   if (const std::optional<Field> field = top.find("otlp")) {
     config.otlp = read_otlp(*field, reader);
+    watch_spool_disks(config);
     for (const OtlpReceiverConfig* receiver : {&config.otlp.http, &config.otlp.grpc}) {
       if (receiver->enabled && receiver->listen == config.listen) {
         reader.report(field->key_at, field->path,

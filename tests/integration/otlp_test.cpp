@@ -21,6 +21,9 @@
 #include <vector>
 
 #include "exporters/metrics/gzip_segments.h"
+#include "exporters/otlp/grpc_framing.h"
+#include "tests/support/grpc_test_client.h"
+#include "tests/unit/exporters/otlp/request_builder.h"
 #include "tests/integration/otel_harness.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
@@ -628,6 +631,67 @@ TEST_F(OtlpBadInputIT, ChunkedBodiesWithoutALengthAreAccepted) {
       one_span_request(), {"Content-Type: application/x-protobuf", "Transfer-Encoding: chunked"});
   EXPECT_EQ(result.status, 200) << result.body;
   EXPECT_TRUE(eventually([&] { return standin_.spans().size() == 1; }, 10s));
+}
+
+// gRPC through the binary: backpressure as UNAVAILABLE with a RetryInfo delay (the JS gRPC
+// exporter does not retry it, so an HTTP/2 client of our own reads the trailers), and
+// HTTP/2 garbage on the port cut without disturbing the next call.
+TEST(OtlpGrpcIT, FullQueueIsUnavailableWithRetryInfoAndGarbageIsCut) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  standin.stop();
+  OtlpSetup setup;
+  setup.exporter_extra = "queue: { max_bytes: 64KiB }";
+  setup.batch = "{ max_bytes: 64KiB, timeout: 0s }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+
+  const std::string message = otlp::testing::simple_request(200);
+  const auto call = [&](SocketClient& client) {
+    const auto id = client.h2().call(grpc_frame(message));
+    EXPECT_TRUE(client.run_until([&] { return client.h2().response(id).closed; }));
+    return client.h2().response(id);
+  };
+  SocketClient client(setup.grpc_port);
+  ASSERT_TRUE(client.connected());
+  int accepted = 0;
+  H2Client::Response refused;
+  for (int i = 0; i < 40 && refused.grpc_status() != 14; ++i) {
+    const H2Client::Response response = call(client);
+    if (response.grpc_status() == 0) {
+      ++accepted;
+    } else {
+      refused = response;
+    }
+  }
+  EXPECT_GT(accepted, 0);
+  ASSERT_EQ(refused.grpc_status(), 14) << sidecar.logs();
+  const std::optional<std::string> details =
+      otlp::grpc::base64_decode(refused.metadata("grpc-status-details-bin"));
+  ASSERT_TRUE(details.has_value());
+  EXPECT_TRUE(contains(*details, "type.googleapis.com/google.rpc.RetryInfo"));
+
+  {
+    SocketClient garbage(setup.grpc_port);
+    ASSERT_TRUE(garbage.connected());
+    garbage.send_raw(std::string(300, '\x17'));
+    EXPECT_TRUE(garbage.wait_closed());
+  }
+  {
+    SocketClient bad_frames(setup.grpc_port);
+    ASSERT_TRUE(bad_frames.connected());
+    bad_frames.send_raw("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    bad_frames.send_raw(std::string("\0\0\0\4\0\0\0\0\0", 9));
+    bad_frames.send_raw(std::string("\0\0\1\0\0\0\0\0\0x", 10));
+    EXPECT_TRUE(bad_frames.wait_closed());
+  }
+  // Jaeger is back: the queue drains and a new call over the first connection is accepted.
+  ASSERT_EQ(standin.start(), "");
+  ASSERT_TRUE(eventually([&] { return call(client).grpc_status() == 0; }, 20s)) << sidecar.logs();
+  ASSERT_TRUE(eventually(
+      [&] { return standin.spans().size() == static_cast<std::size_t>(accepted + 1) * 200; }, 20s))
+      << standin.spans().size();
 }
 
 }  // namespace

@@ -135,6 +135,25 @@ TEST(OtlpConfig, EveryKeyIsRead) {
   EXPECT_NE(printed.find("Authorization: /run/secrets/token"), std::string::npos) << printed;
 }
 
+TEST(OtlpConfig, ASpoolDirectoryGetsAReportOnlyDiskProbe) {
+  const Config config = loaded(
+      "probes: []\n" + std::string(kJaeger) + ", spool: { dir: /var/lib/covet/spool } }\n");
+  ASSERT_EQ(config.probes.size(), 1u);
+  const ProbeConfig& probe = config.probes[0];
+  EXPECT_EQ(probe.name, "spool-jaeger");
+  EXPECT_EQ(probe.type, "disk");
+  EXPECT_EQ(probe.roles, 0u);
+  EXPECT_EQ(std::get<DiskProbeConfig>(probe.settings).path, "/var/lib/covet/spool");
+  // Printed and loaded again: still one probe.
+  EXPECT_EQ(loaded(print_effective_config(config)), config);
+  // A disk probe the user put on that path is left as it is.
+  const Config own = loaded(
+      "probes: [{ name: d, type: disk, path: /var/lib/covet/spool }]\n" + std::string(kJaeger) +
+      ", spool: { dir: /var/lib/covet/spool } }\n");
+  ASSERT_EQ(own.probes.size(), 1u);
+  EXPECT_EQ(own.probes[0].name, "d");
+}
+
 TEST(OtlpConfig, MistakesAreReportedWhereTheyAre) {
   EXPECT_EQ(exporter_errors("on_full: drop_oldest"),
             Lines{"config.yaml:3:65: otlp.exporters[0].on_full: unknown key"});
