@@ -1,13 +1,13 @@
 # shellcheck shell=bash disable=SC2034  # the variables set here are read by the scripts sourcing it
 # Throwaway servers on loopback for the demo and the benchmarks: a real PostgreSQL 15, a
-# real Redis and the example app, each in a directory under one work dir that the caller
-# removes. Sourced, not run:
+# real Redis, the example app and a stand-in for Jaeger's OTLP receiver, each in a
+# directory under one work dir that the caller removes. Sourced, not run:
 #
 #   source scripts/lib/local-servers.sh
 #   local_servers_init "$work"         # work: an empty directory (mktemp -d)
-#   start_postgres 55432; start_redis 56379; start_app 8000
+#   start_postgres 55432; start_redis 56379; start_app 8000; start_jaeger_standin 54318
 #   ...                                # PG_PORT PG_DSN PG_PASSWORD_FILE, REDIS_PORT
-#   stop_local_servers                 # REDIS_PASSWORD_FILE, APP_PORT APP_PID, ...
+#   stop_local_servers                 # REDIS_PASSWORD_FILE, APP_PORT APP_PID, JAEGER_PORT ...
 #
 # A port that is taken is replaced by the next free one, so two runs (or someone else's
 # server) do not collide; read the chosen port back from the variables.
@@ -86,6 +86,7 @@ local_servers_init() {
   PG_STARTED=0
   REDIS_PID=""
   APP_PID=""
+  JAEGER_PID=""
   ls_pin_prefix
 }
 
@@ -159,8 +160,10 @@ start_redis() {
 stop_redis() { stop_pid "$REDIS_PID" redis-server; REDIS_PID=""; }
 
 # The example app (examples/app/server.js, Node.js) on 127.0.0.1:PORT, its request log in
-# $LS_DIR/app.log; its npm packages are installed first when they are not current.
-# Sets APP_PORT, APP_PID.
+# $LS_DIR/app.log; its npm packages are installed first when they are not current. It
+# traces its requests to the OpenTelemetry SDK's default endpoint, localhost:4318, or where
+# OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in the environment says; nothing listening there only
+# loses the spans. Sets APP_PORT, APP_PID.
 start_app() {
   example_app_install || ls_die "app did not start: its npm packages are not installed" || return 1
   APP_PORT="$(pick_port "$1")" || return 1
@@ -172,8 +175,26 @@ start_app() {
 
 stop_app() { stop_pid "$APP_PID" app; APP_PID=""; }
 
+# A stand-in for Jaeger's OTLP/HTTP receiver (tests/otel/jaeger_standin.js: POST /v1/traces,
+# GET /stats counts what it decoded) on 127.0.0.1:PORT, its log in $LS_DIR/jaeger-standin.log;
+# its npm packages are installed first when they are not current. Sets JAEGER_PORT,
+# JAEGER_PID, JAEGER_ENDPOINT (where to export to).
+start_jaeger_standin() {
+  otel_tools_install || ls_die "jaeger stand-in did not start: its npm packages are not installed" || return 1
+  JAEGER_PORT="$(pick_port "$1")" || return 1
+  "${LS_PIN[@]}" node "$LS_ROOT/tests/otel/jaeger_standin.js" --port "$JAEGER_PORT" \
+    </dev/null 2>"$LS_DIR/jaeger-standin.log" &
+  JAEGER_PID=$!
+  JAEGER_ENDPOINT="http://127.0.0.1:$JAEGER_PORT/v1/traces"
+  wait_http_ok "http://127.0.0.1:$JAEGER_PORT/stats" 10 ||
+    ls_die "jaeger stand-in did not start: $(tail -n 15 "$LS_DIR/jaeger-standin.log")"
+}
+
+stop_jaeger_standin() { stop_pid "$JAEGER_PID" jaeger-standin; JAEGER_PID=""; }
+
 # Reverse order of starting. The caller removes $LS_DIR afterwards.
 stop_local_servers() {
+  stop_jaeger_standin
   stop_app
   stop_redis
   stop_postgres

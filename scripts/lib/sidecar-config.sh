@@ -7,7 +7,9 @@
 #
 # With SIDECAR_SCRAPE_APP=1 the sidecar also scrapes the app's /metrics and serves it on its
 # own (the demo); the exporter benchmark leaves it off, as the exporters it is measured
-# against do not re-export the app.
+# against do not re-export the app. With SIDECAR_OTLP=1 (the demo) it also receives the
+# app's spans over OTLP/HTTP on 127.0.0.1:$SIDECAR_OTLP_PORT and exports them to
+# $JAEGER_ENDPOINT (start_jaeger_standin sets it); the benchmark leaves that off too.
 #
 # The file is checked with `BINARY --check-config`; an error is fatal and printed.
 
@@ -44,6 +46,23 @@ scrape:
     timeout: 5s
     # Tells the app's process_* series apart from the sidecar's own.
     labels: { container: app }
+YAML
+  fi
+  if [ "${SIDECAR_OTLP:-0}" = 1 ]; then
+    cat <<YAML
+otlp:
+  # Where the app's OpenTelemetry SDK sends by default (localhost:4318), unless that port
+  # was taken and the app was told another one.
+  http: { listen: 127.0.0.1:$SIDECAR_OTLP_PORT }
+  # The OTLP/gRPC receiver is not ready yet: off. The app sends OTLP/HTTP.
+  grpc: { enabled: false }
+  # Added to every resource that lacks it, as a pod's POD_NAME would be.
+  resource: { k8s.pod.name: demo-pod }
+  exporters:
+    - name: jaeger
+      endpoint: $JAEGER_ENDPOINT
+      # A span waits at most this long for others to share its request (the default).
+      batch: { timeout: 200ms }
 YAML
   fi
 }
