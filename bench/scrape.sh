@@ -147,7 +147,7 @@ runs_text=""
 for n in $sizes; do
   echo "bench: $n series" >&2
   app_port="$(pick_port 18200)"
-  taskset -c "$client_cpu" node "$root/examples/app/server.js" "$app_port" --series "$n" \
+  taskset -c "$client_cpu" node "$root/examples/app/server.js" "$app_port" --series "$n" --no-tracing \
     </dev/null 2>"$work/app.log" &
   app_pid=$!
   APP_PORT="$app_port"

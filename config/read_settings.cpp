@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <array>
-#include <variant>
 #include <string_view>
+#include <variant>
 
 #include "config/duration.h"
 #include "config/mapping_reader.h"

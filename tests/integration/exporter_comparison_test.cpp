@@ -157,7 +157,8 @@ TEST(ExporterComparisonIT, MetricsWithEveryDependencyProbePassPromtool) {
   RedisServer redis;
   ASSERT_EQ(redis.start(), "");
   const std::uint16_t app_port = free_port();
-  ExternalProcess app({"/usr/bin/node", app_dir + "/server.js"},
+  // Untraced: these tests are about metrics, and no collector listens on the SDK's default.
+  ExternalProcess app({"/usr/bin/node", app_dir + "/server.js", "--no-tracing"},
                       {fmt::format("APP_PORT={}", app_port)});
   ASSERT_TRUE(app.start()) << app.logs();
   ASSERT_TRUE(app.wait_listening(app_port, 10s)) << app.logs();

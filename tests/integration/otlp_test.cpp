@@ -22,12 +22,12 @@
 
 #include "exporters/metrics/gzip_segments.h"
 #include "exporters/otlp/grpc_framing.h"
-#include "tests/support/grpc_test_client.h"
-#include "tests/unit/exporters/otlp/request_builder.h"
 #include "tests/integration/otel_harness.h"
 #include "tests/integration/prometheus_text.h"
 #include "tests/integration/sidecar_process.h"
 #include "tests/integration/waiting.h"
+#include "tests/support/grpc_test_client.h"
+#include "tests/unit/exporters/otlp/request_builder.h"
 
 namespace covet::testing {
 namespace {

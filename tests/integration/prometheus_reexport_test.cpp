@@ -72,7 +72,8 @@ class PrometheusReexportIT : public ::testing::Test {
     // Frozen: the same values on every fetch, so what the app served and what Prometheus
     // stored can be compared exactly.
     app_ = std::make_unique<ExternalProcess>(
-        std::vector<std::string>{"/usr/bin/node", app_dir + "/server.js", "--frozen"},
+        std::vector<std::string>{"/usr/bin/node", app_dir + "/server.js", "--frozen",
+                                 "--no-tracing"},
         std::vector<std::string>{fmt::format("APP_PORT={}", app_port_)});
     ASSERT_TRUE(app_->start()) << app_->logs();
     ASSERT_TRUE(app_->wait_listening(app_port_, 10s)) << app_->logs();

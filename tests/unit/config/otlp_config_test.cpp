@@ -136,8 +136,8 @@ TEST(OtlpConfig, EveryKeyIsRead) {
 }
 
 TEST(OtlpConfig, ASpoolDirectoryGetsAReportOnlyDiskProbe) {
-  const Config config = loaded(
-      "probes: []\n" + std::string(kJaeger) + ", spool: { dir: /var/lib/covet/spool } }\n");
+  const Config config =
+      loaded("probes: []\n" + std::string(kJaeger) + ", spool: { dir: /var/lib/covet/spool } }\n");
   ASSERT_EQ(config.probes.size(), 1u);
   const ProbeConfig& probe = config.probes[0];
   EXPECT_EQ(probe.name, "spool-jaeger");
@@ -147,9 +147,8 @@ TEST(OtlpConfig, ASpoolDirectoryGetsAReportOnlyDiskProbe) {
   // Printed and loaded again: still one probe.
   EXPECT_EQ(loaded(print_effective_config(config)), config);
   // A disk probe the user put on that path is left as it is.
-  const Config own = loaded(
-      "probes: [{ name: d, type: disk, path: /var/lib/covet/spool }]\n" + std::string(kJaeger) +
-      ", spool: { dir: /var/lib/covet/spool } }\n");
+  const Config own = loaded("probes: [{ name: d, type: disk, path: /var/lib/covet/spool }]\n" +
+                            std::string(kJaeger) + ", spool: { dir: /var/lib/covet/spool } }\n");
   ASSERT_EQ(own.probes.size(), 1u);
   EXPECT_EQ(own.probes[0].name, "d");
 }
