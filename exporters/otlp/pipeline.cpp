@@ -218,10 +218,12 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
     add_counter(refused_requests, {{"reason", std::string(reason)}},
                 requests == refused_requests_.end() ? 0 : static_cast<double>(requests->second));
   }
-  for (const auto& [reason, requests] : refused_requests_) {
+  // Reasons only a receiver knows (unsupported_encoding, unimplemented), as they occur.
+  for (const auto& entry : refused_requests_) {
+    const std::string& reason = entry.first;
     if (std::none_of(refused_requests.metric.begin(), refused_requests.metric.end(),
                      [&](const auto& m) { return m.label[0].value == reason; })) {
-      add_counter(refused_requests, {{"reason", reason}}, static_cast<double>(requests));
+      add_counter(refused_requests, {{"reason", reason}}, static_cast<double>(entry.second));
       const auto spans = refused_spans_.find(reason);
       add_counter(refused, {{"reason", reason}}, static_cast<double>(spans->second));
     }
