@@ -176,35 +176,15 @@ void read_spool(const Field& field, ValueReader& reader, OtlpSpoolConfig& spool)
            [&](const Field& f) { return reader.duration(f, Duration{1}, Duration{60'000}); });
 }
 
-bool is_exporter_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
 using SeenNames = std::unordered_map<std::string, Position>;
 
 OtlpExporterConfig read_exporter(const Field& item, ValueReader& reader, SeenNames& seen) {
   const MappingReader mapping(item.value, item.path, item.at, reader);
   mapping.reject_unknown(kExporterKeys);
   OtlpExporterConfig exporter;
-  if (const std::optional<Field> field = mapping.find("name")) {
-    if (const std::optional<Scalar> name = reader.scalar(*field, "an exporter name")) {
-      if (!is_exporter_name(name->value)) {
-        reader.report(*field, "invalid exporter name " + name->shown +
-                                  ": use letters, digits, '_', '.' or '-' (it is the "
-                                  "destination label of covet_sidecar_otlp_*)");
-      } else if (const auto [first, inserted] = seen.emplace(name->value, field->at); !inserted) {
-        reader.report(*field, "duplicate exporter name " + name->shown + " (first at line " +
-                                  std::to_string(first->second.line) + ")");
-      } else {
-        exporter.name = name->value;
-      }
-    }
-  } else {
-    reader.report(item, "missing required key \"name\"");
-  }
+  exporter.name = read_item_name(
+      mapping, item, reader, seen,
+      {"exporter", "an exporter name", "the destination label of covet_sidecar_otlp_*"});
   bool https = false;
   if (const std::optional<Field> field = mapping.find("endpoint")) {
     if (std::optional<std::string> url = read_url(*field, reader)) {

@@ -14,6 +14,35 @@
 #include "config/tls_schema.h"
 
 namespace covet::config::detail {
+
+std::string read_item_name(const MappingReader& mapping, const Field& item, ValueReader& reader,
+                           std::unordered_map<std::string, Position>& seen, const ItemName& what) {
+  const std::optional<Field> field = mapping.find("name");
+  if (!field) {
+    reader.report(item, "missing required key \"name\"");
+    return {};
+  }
+  const std::optional<Scalar> name = reader.scalar(*field, what.expected);
+  if (!name) return {};
+  const bool plain =
+      !name->value.empty() && std::all_of(name->value.begin(), name->value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == '-';
+      });
+  if (!plain) {
+    reader.report(*field, "invalid " + std::string(what.noun) + " name " + name->shown +
+                              ": use letters, digits, '_', '.' or '-' (it is " +
+                              std::string(what.label_use) + ")");
+    return {};
+  }
+  if (const auto [first, inserted] = seen.emplace(name->value, field->at); !inserted) {
+    reader.report(*field, "duplicate " + std::string(what.noun) + " name " + name->shown +
+                              " (first at line " + std::to_string(first->second.line) + ")");
+    return {};
+  }
+  return name->value;
+}
+
 namespace {
 
 constexpr std::array<std::string_view, 11> kTargetKeys{
@@ -28,14 +57,6 @@ constexpr std::array<std::string_view, 5> kRuleKeys{"action", "metric", "label",
 constexpr Duration kMaxTimeout{60'000};
 // A page served again for longer than this is no longer a cache but stale data.
 constexpr Duration kMaxMinInterval{3'600'000};
-
-bool is_target_name(std::string_view name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
 
 // Prometheus' label name syntax, [a-zA-Z_][a-zA-Z0-9_]*.
 bool is_label_name_syntax(std::string_view name) {
@@ -307,22 +328,9 @@ ScrapeTargetConfig read_target(const Field& item, ValueReader& reader, SeenNames
   mapping.reject_unknown(kTargetKeys);
   ScrapeTargetConfig target;
 
-  if (const std::optional<Field> field = mapping.find("name")) {
-    if (const std::optional<Scalar> name = reader.scalar(*field, "a target name")) {
-      if (!is_target_name(name->value)) {
-        reader.report(*field, "invalid target name " + name->shown +
-                                  ": use letters, digits, '_', '.' or '-' (it is the target "
-                                  "label of covet_sidecar_scrape_*)");
-      } else if (const auto [first, inserted] = seen.emplace(name->value, field->at); !inserted) {
-        reader.report(*field, "duplicate target name " + name->shown + " (first at line " +
-                                  std::to_string(first->second.line) + ")");
-      } else {
-        target.name = name->value;
-      }
-    }
-  } else {
-    reader.report(item, "missing required key \"name\"");
-  }
+  target.name =
+      read_item_name(mapping, item, reader, seen,
+                     {"target", "a target name", "the target label of covet_sidecar_scrape_*"});
 
   const std::optional<Field> url = mapping.find("url");
   bool url_ok = false;

@@ -5,9 +5,12 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
+#include "config/mapping_reader.h"
 #include "config/value_reader.h"
 
 namespace covet::config::detail {
@@ -37,6 +40,17 @@ std::optional<unsigned> read_roles(const Field& field, ValueReader& reader);
 
 // Reads `otlp:`. `drain_delay` and `grace_period` bound the exporters' timeouts.
 OtlpConfig read_otlp(const Field& field, ValueReader& reader);
+
+// The required `name` of a list item that becomes a label value (a scrape target, an OTLP
+// exporter): letters, digits, '_', '.' or '-', unique across the list (`seen`: name -> where
+// first used). "" when missing or invalid, reported in the words of `what`.
+struct ItemName {
+  std::string_view noun;       // "target": "invalid target name ...", "duplicate target name ..."
+  std::string_view expected;   // "a target name", for a value of the wrong type
+  std::string_view label_use;  // "the target label of covet_sidecar_scrape_*"
+};
+std::string read_item_name(const MappingReader& mapping, const Field& item, ValueReader& reader,
+                           std::unordered_map<std::string, Position>& seen, const ItemName& what);
 
 // An http:// or https:// URL with a host, as written, or nothing (reported).
 std::optional<std::string> read_url(const Field& field, ValueReader& reader);

@@ -53,6 +53,13 @@ Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& lo
   for (std::string_view protocol : {protocol_grpc, protocol_http_protobuf, protocol_http_json}) {
     received_spans_[std::string(protocol)] = 0;
   }
+  // Every reason is exported from the start, at 0; a receiver's own reasons
+  // (unsupported_encoding, unimplemented) join when they first occur.
+  for (std::string_view reason :
+       {"invalid", "queue_full", "too_large", "malformed", "unsupported_media_type", "shutdown"}) {
+    refused_spans_[std::string(reason)] = 0;
+    refused_requests_[std::string(reason)] = 0;
+  }
 }
 
 Pipeline::~Pipeline() = default;
@@ -65,11 +72,13 @@ void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
 void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
 
 void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
-  // A full queue refuses before the request is read: under overload, a 503 must cost less
-  // than an acceptance, or refusing makes the overload worse.
+  // Backpressure is all or nothing: a request is queued for every destination or refused.
+  // It is decided before the request is read, so that under overload a 503 costs less than
+  // an acceptance; the size allows for the attributes enrichment may add.
+  const std::size_t bytes_estimate = request.size() + 64 * resource_.size();
   for (const auto& destination : destinations_) {
     if (destination->on_full() == config::OnFull::backpressure &&
-        !destination->fits(request.size())) {
+        !destination->fits(bytes_estimate)) {
       count_refused("queue_full", 0);
       done(Admission{Admission::Outcome::full,
                      "queue full for destination " + destination->name() + ": retry later", 0,
@@ -89,19 +98,9 @@ void Pipeline::submit(std::string request, std::string_view protocol, Done done)
     done(Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
     return;
   }
-  // Backpressure is all or nothing: a request is queued for every destination or refused.
-  const std::size_t bytes_estimate = request.size() + 64 * resource_.size();
-  for (const auto& destination : destinations_) {
-    if (destination->on_full() == config::OnFull::backpressure &&
-        !destination->fits(bytes_estimate)) {
-      count_refused("queue_full", valid.spans);
-      done(Admission{Admission::Outcome::full,
-                     "queue full for destination " + destination->name() + ": retry later", 0,
-                     std::chrono::seconds(1)});
-      return;
-    }
+  if (const auto counter = received_spans_.find(protocol); counter != received_spans_.end()) {
+    counter->second += valid.spans;
   }
-  received_spans_[std::string(protocol)] += valid.spans;
   if (valid.spans == 0) {
     done(Admission{});
     return;
@@ -209,24 +208,11 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
   auto refused_requests =
       family("covet_sidecar_otlp_refused_requests_total",
              "Export requests refused on arrival, by reason.", MetricType::Counter);
-  for (std::string_view reason :
-       {"invalid", "queue_full", "too_large", "malformed", "unsupported_media_type", "shutdown"}) {
-    const auto spans = refused_spans_.find(reason);
-    const auto requests = refused_requests_.find(reason);
-    add_counter(refused, {{"reason", std::string(reason)}},
-                spans == refused_spans_.end() ? 0 : static_cast<double>(spans->second));
-    add_counter(refused_requests, {{"reason", std::string(reason)}},
-                requests == refused_requests_.end() ? 0 : static_cast<double>(requests->second));
+  for (const auto& [reason, spans] : refused_spans_) {
+    add_counter(refused, {{"reason", reason}}, static_cast<double>(spans));
   }
-  // Reasons only a receiver knows (unsupported_encoding, unimplemented), as they occur.
-  for (const auto& entry : refused_requests_) {
-    const std::string& reason = entry.first;
-    if (std::none_of(refused_requests.metric.begin(), refused_requests.metric.end(),
-                     [&](const auto& m) { return m.label[0].value == reason; })) {
-      add_counter(refused_requests, {{"reason", reason}}, static_cast<double>(entry.second));
-      const auto spans = refused_spans_.find(reason);
-      add_counter(refused, {{"reason", reason}}, static_cast<double>(spans->second));
-    }
+  for (const auto& [reason, requests] : refused_requests_) {
+    add_counter(refused_requests, {{"reason", reason}}, static_cast<double>(requests));
   }
   out.push_back(std::move(refused));
   out.push_back(std::move(refused_requests));
