@@ -24,9 +24,13 @@
 #include "tests/integration/otel_harness.h"
 #include "tests/integration/waiting.h"
 #include "tests/support/grpc_test_client.h"
+#include "tests/unit/exporters/otlp/request_builder.h"
 
 namespace covet::otlp {
 namespace {
+
+using covet::otlp::testing::bytes_field;
+using covet::otlp::testing::varint_field;
 
 using covet::testing::grpc_frame;
 using covet::testing::gzip_bytes;
@@ -135,26 +139,6 @@ std::shared_ptr<spdlog::logger> capture(std::ostringstream& out) {
   auto logger = std::make_shared<spdlog::logger>("grpc-test", sink);
   logger->set_pattern("%v");
   return logger;
-}
-
-std::string bytes_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::length_delimited) {
-      return std::string(field.bytes);
-    }
-  }
-  return "";
-}
-
-std::uint64_t varint_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::varint) return field.value;
-  }
-  return 0;
 }
 
 std::string hex_to_bytes(const std::string& hex) {

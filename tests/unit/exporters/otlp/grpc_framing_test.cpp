@@ -5,9 +5,13 @@
 #include <string>
 
 #include "exporters/otlp/wire.h"
+#include "tests/unit/exporters/otlp/request_builder.h"
 
 namespace covet::otlp::grpc {
 namespace {
+
+using covet::otlp::testing::bytes_field;
+using covet::otlp::testing::varint_field;
 
 using State = Deframer::State;
 
@@ -127,27 +131,6 @@ TEST(GrpcBase64, DecodesPaddedAndUnpadded) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   EXPECT_EQ(base64_decode(base64_encode(all)), all);
-}
-
-// Reads field `number` of type length-delimited from `message`; "" when absent.
-std::string bytes_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::length_delimited) {
-      return std::string(field.bytes);
-    }
-  }
-  return "";
-}
-
-std::uint64_t varint_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::varint) return field.value;
-  }
-  return 0;
 }
 
 TEST(GrpcStatusDetails, StatusWithRetryInfo) {

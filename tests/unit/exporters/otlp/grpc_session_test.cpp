@@ -17,6 +17,9 @@
 namespace covet::otlp {
 namespace {
 
+using covet::otlp::testing::bytes_field;
+using covet::otlp::testing::varint_field;
+
 using covet::testing::grpc_frame;
 using covet::testing::gzip_bytes;
 using covet::testing::H2Client;
@@ -74,26 +77,6 @@ struct Harness {
   H2Client client;
   std::unique_ptr<GrpcSession> session;
 };
-
-std::string bytes_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::length_delimited) {
-      return std::string(field.bytes);
-    }
-  }
-  return "";
-}
-
-std::uint64_t varint_field(std::string_view message, std::uint32_t number) {
-  wire::Reader reader(message);
-  wire::Field field;
-  while (reader.next(field)) {
-    if (field.number == number && field.type == wire::WireType::varint) return field.value;
-  }
-  return 0;
-}
 
 TEST(GrpcSession, AcceptedCallGetsAResponseMessageAndStatusZero) {
   Harness h;

@@ -135,4 +135,26 @@ inline std::vector<std::string> scope_spans_bytes(std::string_view request_bytes
   return out;
 }
 
+// Reads field `number` of type length-delimited from `message`; "" when absent.
+inline std::string bytes_field(std::string_view message, std::uint32_t number) {
+  wire::Reader reader(message);
+  wire::Field field;
+  while (reader.next(field)) {
+    if (field.number == number && field.type == wire::WireType::length_delimited) {
+      return std::string(field.bytes);
+    }
+  }
+  return "";
+}
+
+// Field `number` of type varint; 0 when absent.
+inline std::uint64_t varint_field(std::string_view message, std::uint32_t number) {
+  wire::Reader reader(message);
+  wire::Field field;
+  while (reader.next(field)) {
+    if (field.number == number && field.type == wire::WireType::varint) return field.value;
+  }
+  return 0;
+}
+
 }  // namespace covet::otlp::testing
