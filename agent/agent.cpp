@@ -80,6 +80,7 @@ std::vector<prometheus::MetricFamily> Agent::agent_families() const {
 int Agent::run() {
   // A peer that closes mid-response must cost us an EPIPE, not the process.
   std::signal(SIGPIPE, SIG_IGN);
+  notifier_ = std::make_unique<ServiceNotifier>(&loop_, log_);
 
   scheduler_ = std::make_unique<probes::Scheduler>(
       &loop_,
@@ -157,6 +158,9 @@ int Agent::run() {
   const std::string probe_count = std::to_string(config_.probes.size());
   log_.info("covet-sidecar started",
             {{"version", kVersion}, {"listen", listen_text}, {"probes", probe_count}});
+  // Ready for systemd means serving: the probes' verdicts are /health's business, and a
+  // database that is down must not make the service fail to start.
+  notifier_->ready("serving on " + listen_text + ", waiting for the first probe results");
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (hard_stop_armed_) {
@@ -220,6 +224,8 @@ void Agent::log_readiness_change() {
   if (last_ready_ == ready) return;
   last_ready_ = ready;
   log_.info(ready ? "ready" : "not ready");
+  if (shutting_down_) return;  // STOPPING's status stays
+  notifier_->status(ready ? "ready" : "not ready: see /health/ready?verbose");
 }
 
 void Agent::begin_shutdown(int signum) {
@@ -231,6 +237,7 @@ void Agent::begin_shutdown(int signum) {
   }
   shutting_down_ = true;
   model_.set_draining();
+  notifier_->stopping("shutting down: draining");
   log_readiness_change();
   log_.info("shutdown started: readiness now fails",
             {{"signal", signal_name},
@@ -377,6 +384,7 @@ void Agent::close_everything() {
   if (scheduler_) scheduler_->close(nullptr);
   if (server_) server_->close(nullptr);
   if (scraper_) scraper_->close(nullptr);
+  if (notifier_) notifier_->close(nullptr);
 }
 
 }  // namespace covet

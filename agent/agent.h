@@ -20,6 +20,7 @@
 #include "agent/logging.h"
 #include "agent/metrics_endpoint.h"
 #include "agent/router.h"
+#include "agent/service_notifier.h"
 #include "config/config.h"
 #include "exporters/metrics/exposition.h"
 #include "exporters/metrics/probe_metrics.h"
@@ -79,6 +80,8 @@ class Agent {
   std::unique_ptr<otlp::HttpReceiver> otlp_http_router_;
   std::unique_ptr<http::Server> otlp_http_server_;
   std::unique_ptr<otlp::GrpcReceiver> otlp_grpc_;
+  // systemd: READY, STATUS, STOPPING and the watchdog pings; a no-op outside systemd.
+  std::unique_ptr<ServiceNotifier> notifier_;
   std::size_t traces_check_ = 0;
   uv_timer_t traces_timer_{};  // feeds the `traces` check; initialized with OTLP only
   bool traces_timer_open_ = false;

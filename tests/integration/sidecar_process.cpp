@@ -245,6 +245,10 @@ bool SidecarProcess::start() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
+  for (auto& entry : environment_) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
@@ -254,7 +258,7 @@ bool SidecarProcess::start() {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
     ::dup2(log, STDERR_FILENO);
     ::dup2(log, STDOUT_FILENO);
-    ::execv(COVET_BINARY, argv.data());
+    ::execve(COVET_BINARY, argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(log);

@@ -74,6 +74,8 @@ class SidecarProcess {
   explicit SidecarProcess(const std::string& config_yaml, std::vector<std::string> extra_args = {});
   ~SidecarProcess();  // SIGKILLs the process if it still runs (and so does the test's death)
 
+  // "NAME=value" entries added to the environment the process starts with.
+  void set_environment(std::vector<std::string> entries) { environment_ = std::move(entries); }
   bool start();  // false if the process exits or the port is not open within 10 s
   std::uint16_t port() const { return port_; }
   std::string url(const std::string& path) const;
@@ -93,6 +95,7 @@ class SidecarProcess {
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
   std::vector<std::string> extra_args_;
+  std::vector<std::string> environment_;
   bool exited_ = false;
   std::optional<int> exit_code_;
 };
