@@ -53,6 +53,14 @@ std::vector<prometheus::MetricFamily> Agent::agent_families() const {
   families.push_back(metrics::gauge_family("covet_sidecar_draining",
                                            "1 after SIGTERM while the agent drains, else 0.",
                                            model_.draining() ? 1 : 0));
+  // What /health/ready and /health/live answer now (1: 200, 0: 503): readiness flapping is
+  // an alert on this, which no per-probe series can say (roles are not labels).
+  families.push_back(
+      metrics::gauge_family("covet_sidecar_ready", "1 while /health/ready answers 200, else 0.",
+                            model_.evaluate(health::Endpoint::readiness, {}).ok ? 1 : 0));
+  families.push_back(
+      metrics::gauge_family("covet_sidecar_live", "1 while /health/live answers 200, else 0.",
+                            model_.evaluate(health::Endpoint::liveness, {}).ok ? 1 : 0));
   if (server_) {
     const http::ServerStats& stats = server_->stats();
     families.push_back(metrics::counter_family("covet_sidecar_http_requests_total",

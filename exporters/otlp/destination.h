@@ -107,6 +107,8 @@ class Destination {
   std::uint64_t queued_spans() const { return queued_spans_; }
   std::uint64_t queued_bytes() const { return queued_bytes_; }
   std::uint64_t max_bytes() const { return config_.queue_max_bytes; }
+  // The spool's budget (spool.max_bytes); 0 without a spool.
+  std::uint64_t spool_max_bytes() const { return spooled() ? config_.spool.max_bytes : 0; }
   // When the oldest request still queued (waiting or in flight) arrived.
   std::optional<std::chrono::steady_clock::time_point> oldest() const;
   const DestinationStats& stats() const { return stats_; }

@@ -235,6 +235,9 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
   auto spool_bytes =
       family("covet_sidecar_otlp_spool_bytes",
              "Bytes in the destination's disk spool (0 without one).", MetricType::Gauge);
+  auto spool_max = family("covet_sidecar_otlp_spool_max_bytes",
+                          "The destination's spool budget (spool.max_bytes; 0 without a spool).",
+                          MetricType::Gauge);
   auto replayed = family("covet_sidecar_otlp_spool_replayed_spans_total",
                          "Spans found in the spool at start, not acknowledged before the stop: "
                          "sent again, so some may arrive twice (at-least-once).",
@@ -261,6 +264,7 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
     add_gauge(queue_bytes, labels, static_cast<double>(destination->queued_bytes()));
     add_gauge(queue_max, labels, static_cast<double>(destination->max_bytes()));
     add_gauge(spool_bytes, labels, static_cast<double>(destination->spool_bytes()));
+    add_gauge(spool_max, labels, static_cast<double>(destination->spool_max_bytes()));
     add_counter(replayed, labels, static_cast<double>(destination->spool_replayed_spans()));
     add_counter(retries, labels, static_cast<double>(stats.retries));
     prometheus::ClientMetric histogram;
@@ -275,7 +279,7 @@ std::vector<prometheus::MetricFamily> Pipeline::families() const {
     duration.metric.push_back(std::move(histogram));
   }
   for (auto* f : {&exported, &dropped, &queue_spans, &queue_bytes, &queue_max, &spool_bytes,
-                  &replayed, &retries, &duration}) {
+                  &spool_max, &replayed, &retries, &duration}) {
     out.push_back(std::move(*f));
   }
   return out;

@@ -476,6 +476,9 @@ TEST(OtlpSpoolIT, SigkillLosesNothingAcknowledged) {
         return metrics.value("covet_sidecar_otlp_spool_bytes", {{"destination", "jaeger"}}) == 0;
       },
       10s));
+  // The bound the spool alert divides by: spool.max_bytes, 64 MiB here.
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_spool_max_bytes", {{"destination", "jaeger"}}),
+            64.0 * 1024 * 1024);
   std::error_code ec;
   std::filesystem::remove_all(spool_template, ec);
 }

@@ -24,6 +24,13 @@ TEST(ShutdownIT, SigtermFailsReadinessKeepsLivenessFinishesInFlightAndExitsZero)
   SidecarProcess sidecar(kShutdownConfig);
   ASSERT_TRUE(sidecar.start()) << sidecar.logs();
   ASSERT_TRUE(sidecar.wait_for_status("/health/ready", 200, 10s)) << sidecar.logs();
+  {
+    // What the endpoints answer is on /metrics too, for alerts on readiness itself.
+    HttpClient client;
+    const std::string page = client.get(sidecar.url("/metrics")).body;
+    EXPECT_NE(page.find("\ncovet_sidecar_ready 1\n"), std::string::npos) << page;
+    EXPECT_NE(page.find("\ncovet_sidecar_live 1\n"), std::string::npos) << page;
+  }
 
   // A request in flight: headers started, not finished.
   RawConnection in_flight(sidecar.port());
@@ -41,8 +48,10 @@ TEST(ShutdownIT, SigtermFailsReadinessKeepsLivenessFinishesInFlightAndExitsZero)
   EXPECT_EQ(ready.status, 503);
   EXPECT_NE(ready.body.find("[-]shutdown failed: draining"), std::string::npos) << ready.body;
   EXPECT_EQ(client.get(sidecar.url("/health/live")).status, 200);
-  EXPECT_NE(client.get(sidecar.url("/metrics")).body.find("covet_sidecar_draining 1"),
-            std::string::npos);
+  const std::string draining_page = client.get(sidecar.url("/metrics")).body;
+  EXPECT_NE(draining_page.find("\ncovet_sidecar_draining 1\n"), std::string::npos);
+  EXPECT_NE(draining_page.find("\ncovet_sidecar_ready 0\n"), std::string::npos);
+  EXPECT_NE(draining_page.find("\ncovet_sidecar_live 1\n"), std::string::npos);
 
   // The in-flight request completes after the signal.
   ASSERT_TRUE(in_flight.send("\r\n"));
