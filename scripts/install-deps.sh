@@ -23,6 +23,10 @@ packages=(
   # series with theirs
   prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter
   prometheus-blackbox-exporter
+  # packaging checks (tests/deploy): docker-compose validates the compose file without an
+  # engine; dpkg-dev's dpkg-shlibdeps computes the .deb's dependencies; binutils'
+  # readelf looks inside it; openssl for a TLS server the monitoring test probes
+  docker-compose dpkg-dev binutils openssl
 )
 
 export DEBIAN_FRONTEND=noninteractive
