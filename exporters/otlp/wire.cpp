@@ -47,12 +47,9 @@ bool Reader::fail(const char* why) {
   return false;
 }
 
-bool Reader::next(Field& field) {
-  if (error_ != nullptr || position_ >= data_.size()) return false;
-  const std::size_t start = position_;
-  std::uint64_t tag = 0;
-  if (!read_varint(data_, position_, tag)) return fail("truncated or overlong varint in a tag");
-  if (tag > 0xFFFFFFFFu) return fail("tag past 32 bits");
+// Length-delimited fields with a valid tag never come here: next() reads them inline.
+bool Reader::next_other(Field& field, std::size_t start, std::uint64_t tag) {
+  if (tag > kMaxTag) return fail("tag past 32 bits");
   const std::uint64_t number = tag >> 3;
   if (number == 0 || number > kMaxFieldNumber) return fail("invalid field number");
   field.number = static_cast<std::uint32_t>(number);
@@ -61,7 +58,7 @@ bool Reader::next(Field& field) {
   switch (tag & 7) {
     case 0:
       field.type = WireType::varint;
-      if (!read_varint(data_, position_, field.value)) {
+      if (!detail::read_varint(data_, position_, field.value)) {
         return fail("truncated or overlong varint");
       }
       break;
@@ -71,15 +68,6 @@ bool Reader::next(Field& field) {
       field.value = read_little_endian(data_.substr(position_, 8));
       position_ += 8;
       break;
-    case 2: {
-      field.type = WireType::length_delimited;
-      std::uint64_t length = 0;
-      if (!read_varint(data_, position_, length)) return fail("truncated or overlong length");
-      if (length > data_.size() - position_) return fail("length past the end of the message");
-      field.bytes = data_.substr(position_, static_cast<std::size_t>(length));
-      position_ += static_cast<std::size_t>(length);
-      break;
-    }
     case 5:
       field.type = WireType::fixed32;
       if (data_.size() - position_ < 4) return fail("truncated fixed32");
