@@ -54,7 +54,7 @@ otlp:
   # Where the app's OpenTelemetry SDK sends by default (localhost:4318), unless that port
   # was taken and the app was told another one.
   http: { listen: 127.0.0.1:$SIDECAR_OTLP_PORT }
-  # The OTLP/gRPC receiver is not ready yet: off. The app sends OTLP/HTTP.
+  # The app sends OTLP/HTTP: no gRPC listener, so the demo does not need port 4317 free.
   grpc: { enabled: false }
   # Added to every resource that lacks it, as a pod's POD_NAME would be.
   resource: { k8s.pod.name: demo-pod }
