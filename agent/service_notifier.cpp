@@ -2,7 +2,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <utility>

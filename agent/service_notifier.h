@@ -6,9 +6,8 @@
 // systemd restarts the agent: on a VM, what a failing liveness probe does in a pod.
 //
 // Without NOTIFY_SOCKET (not under systemd, or in a container) every call is a no-op and no
-// timer exists. libsystemd reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from the
-// environment; the environment is left as it is, so a process the agent starts never
-// inherits anything it did not already have.
+// timer exists. NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID are read from the environment
+// (the one input not injected: it is how systemd passes them), once, at construction.
 //
 // Ownership: the notifier owns its watchdog timer. close() stops it and calls `closed` after
 // the close callback; the destructor asserts it was closed.
@@ -38,9 +37,6 @@ class ServiceNotifier {
   void stopping(std::string_view status);
   void close(std::function<void()> closed);
 
-  // Zero when systemd asked for no watchdog (or there is no systemd).
-  std::chrono::microseconds watchdog_interval() const { return watchdog_interval_; }
-
  private:
   // Sends one notification; the first failure is logged, later ones are not (a service
   // manager that went away does not deserve a line per ping).
@@ -51,7 +47,7 @@ class ServiceNotifier {
   Logger& log_;
   bool under_service_manager_ = false;
   bool failure_logged_ = false;
-  std::chrono::microseconds watchdog_interval_{0};
+  std::chrono::microseconds watchdog_interval_{0};  // zero: no watchdog asked for
   uv_timer_t watchdog_timer_{};
   bool timer_open_ = false;
   bool closing_ = false;

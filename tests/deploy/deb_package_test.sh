@@ -128,6 +128,9 @@ fi
 check "removed: the binary is gone" test ! -e /usr/bin/covet-sidecar
 check "removed: the unit is gone" test ! -e "$unit"
 check "removed: the conffile stays" test -f /etc/covet-sidecar/config.yaml
+# What systemd's StateDirectory= would have made when the service ran: a spool with data.
+install -d -o covet-sidecar -g covet-sidecar /var/lib/covet-sidecar/spool
+echo segment >/var/lib/covet-sidecar/spool/00000000000000000001.seg
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y -q covet-sidecar >"$work/purge.log" 2>&1; then
   pass "apt-get purge"
 else
@@ -137,8 +140,9 @@ fi
 check "purged: dpkg knows nothing of it" bash -c "! dpkg-query -W covet-sidecar >/dev/null 2>&1"
 check "purged: /etc/covet-sidecar is gone" test ! -e /etc/covet-sidecar
 check "purged: /var/lib/covet-sidecar is gone" test ! -e /var/lib/covet-sidecar
+# -L, not -e: with the unit gone, a leftover symlink dangles and -e would not see it.
 check "purged: no enablement symlink is left" \
-  test ! -e /etc/systemd/system/multi-user.target.wants/covet-sidecar.service
+  test ! -L /etc/systemd/system/multi-user.target.wants/covet-sidecar.service
 
 if [ "$failures" -eq 0 ]; then
   echo "PASS: deb package"

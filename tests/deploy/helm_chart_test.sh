@@ -135,11 +135,6 @@ for values in "$here"/helm/rejected-values/*.yaml; do
   expect_failure "rejected-values/$(basename "$values")" "$expected" \
     "$helm" template demo "$chart" --kube-version 1.29.0 -f "$values"
 done
-if grep -rqi -- "$canary" "$work"/*.yaml; then
-  not_ok "no fake secret in any rendered manifest"
-else
-  ok "no fake secret in any rendered manifest"
-fi
 
 # 5. The sidecar's own validation of each rendered config.
 if [ -n "${COVET_BINARY:-}" ] && [ -x "$COVET_BINARY" ]; then

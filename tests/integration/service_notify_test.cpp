@@ -99,6 +99,8 @@ TEST(ServiceNotifyIT, ReadyThenStatusAndWatchdogPingsFromTheLoopThenStopping) {
   sidecar.signal(SIGTERM);
   std::vector<std::string> after = manager.receive_for(1500ms);
   EXPECT_GE(count_with(after, "STOPPING=1"), 1u) << joined(after);
+  // The drain lasts 500 ms: the loop is alive and keeps pinging through it.
+  EXPECT_GE(count_with(after, "WATCHDOG=1"), 1u) << joined(after);
   const std::optional<int> code = sidecar.wait_exit(10s);
   ASSERT_TRUE(code.has_value()) << sidecar.logs();
   EXPECT_EQ(*code, 0) << sidecar.logs();

@@ -245,8 +245,21 @@ bool SidecarProcess::start() {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The test's own entries win over inherited ones of the same name, and a service manager
+  // the test runner may have is never passed on: the agent would ping it.
+  auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+  auto overridden = [&](std::string_view entry) {
+    const std::string_view name = name_of(entry);
+    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID") return true;
+    for (const std::string& mine : environment_) {
+      if (name_of(mine) == name) return true;
+    }
+    return false;
+  };
   std::vector<char*> envp;
-  for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!overridden(*entry)) envp.push_back(*entry);
+  }
   for (auto& entry : environment_) envp.push_back(entry.data());
   envp.push_back(nullptr);
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

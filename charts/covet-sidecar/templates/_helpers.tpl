@@ -146,6 +146,18 @@ and terminationGracePeriodSeconds, so those cannot disagree.
 {{- if ge (int $shutdown.drainDelaySeconds) (int $shutdown.gracePeriodSeconds) -}}
 {{- fail "sidecar.shutdown: drainDelaySeconds must be less than gracePeriodSeconds (the grace period counts from SIGTERM and includes the drain)" -}}
 {{- end -}}
+{{- /* Native mode starts the app only once the sidecar's startup checks have passed: a startup
+check on the pod's loopback (the app, nothing else runs yet) would hold the pod forever. A
+probe without roles has the default [readiness, startup]. */ -}}
+{{- if eq $s.mode "native" -}}
+{{- range $index, $probe := $config.probes | default list -}}
+{{- $startup := or (not (hasKey $probe "roles")) (has "startup" ($probe.roles | default list)) -}}
+{{- $target := toString (coalesce $probe.url $probe.address "") -}}
+{{- if and $startup (regexMatch "^([a-z]+://)?(127\\.[0-9.]+|localhost|\\[::1\\])([:/]|$)" $target) -}}
+{{- fail (printf "sidecar.config.probes[%d] (%s): a startup check on the pod's loopback (%s) never passes in native mode, where the app starts after the startup checks; give it roles: [readiness]" $index (toString $probe.name) $target) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- $_ := set $config "listen" (printf "0.0.0.0:%d" (int $s.port)) -}}
 {{- $_ := set $config "shutdown" (dict "drain_delay" (printf "%ds" (int $shutdown.drainDelaySeconds)) "grace_period" (printf "%ds" (int $shutdown.gracePeriodSeconds))) -}}
 {{- if hasKey $config "otlp" -}}
