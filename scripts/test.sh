@@ -65,6 +65,27 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "=== fuzz: build (clang-14, libFuzzer)"
 if CC=clang-14 CXX=clang++-14 BUILD_DIR="$root/build-fuzz" bash scripts/build.sh \
      -DCOVET_FUZZ=ON -DCOVET_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  # Each target runs for fuzz_seconds on a copy of its corpus; as many at once as there are
+  # cores (each is single-threaded), reported in corpus order once all have finished.
+  fuzz_jobs="${FUZZ_JOBS:-$(nproc)}"
+  fuzz_reports="$(mktemp -d)"
+  run_fuzz_target() {  # target corpus report: exit status is the target's
+    local target="$1" corpus="$2" report="$3" work status=0
+    work="$(mktemp -d)"
+    cp -r "$corpus". "$work/"
+    "build-fuzz/tests/fuzz/$target" -max_total_time="$fuzz_seconds" -max_len=65536 \
+      -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" >"$work/log" 2>&1 ||
+      status=$?
+    if [ "$status" -eq 0 ]; then
+      grep -E '^#[0-9]+.*DONE' "$work/log" | tail -1 >"$report"
+    else
+      tail -40 "$work/log" >"$report"
+    fi
+    rm -rf "$work"
+    return "$status"
+  }
+  fuzz_targets=()
+  fuzz_pids=()
   for corpus in tests/fuzz/corpus/*/; do
     target="$(basename "$corpus")_fuzz"
     if [ ! -x "build-fuzz/tests/fuzz/$target" ]; then
@@ -72,19 +93,23 @@ if CC=clang-14 CXX=clang++-14 BUILD_DIR="$root/build-fuzz" bash scripts/build.sh
       failed=$((failed + 1))
       continue
     fi
-    work="$(mktemp -d)"
-    cp -r "$corpus". "$work/"
-    echo "=== fuzz: $target for ${fuzz_seconds}s"
-    if "build-fuzz/tests/fuzz/$target" -max_total_time="$fuzz_seconds" -max_len=65536 \
-         -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" >"$work/log" 2>&1; then
-      passed=$((passed + 1))
-      grep -E '^#[0-9]+.*DONE' "$work/log" | tail -1
-    else
-      failed=$((failed + 1))
-      tail -40 "$work/log"
-    fi
-    rm -rf "$work"
+    while [ "$(jobs -rp | wc -l)" -ge "$fuzz_jobs" ]; do sleep 0.5; done
+    run_fuzz_target "$target" "$corpus" "$fuzz_reports/$target" &
+    fuzz_targets+=("$target")
+    fuzz_pids+=("$!")
   done
+  for i in "${!fuzz_targets[@]}"; do
+    target="${fuzz_targets[$i]}"
+    if wait "${fuzz_pids[$i]}"; then
+      echo "=== fuzz: $target for ${fuzz_seconds}s"
+      passed=$((passed + 1))
+    else
+      echo "=== fuzz: $target FAILED"
+      failed=$((failed + 1))
+    fi
+    cat "$fuzz_reports/$target"
+  done
+  rm -rf "$fuzz_reports"
 else
   echo "=== fuzz: BUILD FAILED"
   failed=$((failed + 1))
