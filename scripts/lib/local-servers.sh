@@ -30,11 +30,15 @@ ls_pin_prefix() {
   if [ -n "${LOCAL_SERVERS_CPU:-}" ]; then LS_PIN=(taskset -c "$LOCAL_SERVERS_CPU"); fi
 }
 
-# The first port from $1 on (at most 50 tried) that nothing on this machine listens on.
+# The first port from $1 on (at most 50 tried) that no TCP socket on this machine uses:
+# not only listeners, as a connected socket on a port makes a later bind to it fail too.
+# The answer is a snapshot: a port inside the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range) may still be handed to someone's outgoing
+# connection before it is bound, so tests that run beside others start from lower ports.
 pick_port() {
   local port
   for port in $(seq "$1" $(($1 + 49))); do
-    if [ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ]; then echo "$port"; return 0; fi
+    if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then echo "$port"; return 0; fi
   done
   ls_die "no free TCP port in $1..$(($1 + 49))"
 }

@@ -66,16 +66,19 @@ ok() { echo "ok   $*"; }
 
 local_servers_init "$WORK"
 
-# Uncommon ports, each moved on by pick_port when taken. The sidecar's ports are chosen
-# before the app starts, as the app must be told where to send its spans.
-start_postgres 55610 || fail "postgres"
-start_redis 56610 || fail "redis"
-start_jaeger_standin 54610 || fail "jaeger stand-in"
+# Uncommon ports, each moved on by pick_port when taken. All lie below the kernel's
+# ephemeral range (32768-60999 by default): ctest runs this beside integration tests that
+# listen on port 0 and open outgoing connections, and either may take a port from that
+# range between our pick and our bind. The sidecar's ports are chosen before the app
+# starts, as the app must be told where to send its spans.
+start_postgres 25610 || fail "postgres"
+start_redis 26610 || fail "redis"
+start_jaeger_standin 24610 || fail "jaeger stand-in"
 SIDECAR_PORT="$(pick_port 18610)"
-OTLP_HTTP_PORT="$(pick_port 54710)"
-OTLP_GRPC_PORT="$(pick_port 54760)"
+OTLP_HTTP_PORT="$(pick_port 24710)"
+OTLP_GRPC_PORT="$(pick_port 24760)"
 PROMETHEUS_PORT="$(pick_port 19610)"
-TLS_PORT="$(pick_port 58610)"
+TLS_PORT="$(pick_port 28610)"
 # The batch span processor's default delay is 5 s; shorter, so spans arrive while we wait.
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:$OTLP_HTTP_PORT/v1/traces" OTEL_BSP_SCHEDULE_DELAY=500 \
   start_app 8610 || fail "app"
