@@ -6,8 +6,8 @@
 
 namespace covet::text {
 
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
+bool valid_utf8_from(std::string_view text, std::size_t from) {
+  std::size_t i = from;
   while (i < text.size()) {
     // Names, label values and attributes are mostly ASCII: skip eight such bytes at a time.
     if (text.size() - i >= 8) {

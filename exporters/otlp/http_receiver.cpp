@@ -99,6 +99,7 @@ void HttpReceiver::handle_later(const http::Request& request, Respond respond) {
   std::string body;
   const std::string_view encoding = trim(request.content_encoding);
   if (encoding.empty() || equals_ignoring_case(encoding, "identity")) {
+    body = intake_.buffer(request.body.size());
     body.assign(request.body);
   } else if (equals_ignoring_case(encoding, "gzip")) {
     Inflated inflated = gunzip_bounded(request.body, max_body_bytes_);

@@ -41,6 +41,13 @@ class Intake {
   // framing, too large, wrong content type), for covet_sidecar_otlp_refused_spans_total:
   // its spans are unknown, so it counts requests under reason.
   virtual void refused_request(std::string_view reason) = 0;
+  // An empty buffer with room for `bytes`, to receive a request into before submit(): the
+  // pipeline recycles the memory of requests it has exported.
+  virtual std::string buffer(std::size_t bytes) {
+    std::string fresh;
+    fresh.reserve(bytes);
+    return fresh;
+  }
 };
 
 }  // namespace covet::otlp

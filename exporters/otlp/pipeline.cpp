@@ -38,11 +38,15 @@ void add_gauge(prometheus::MetricFamily& f, Labels labels, double value) {
 constexpr double kWarnFill = 0.8;
 // An export failure this recent still shows in the check.
 constexpr auto kRecentFailure = std::chrono::minutes(1);
+// Memory of exported requests kept for the next ones (see buffer_pool.h): a 4 MiB batch's
+// worth, so a batch leaving the queue makes room for as much arriving. It is the "few MiB"
+// above the queue bound that a sidecar under load keeps resident.
+constexpr std::size_t kSpareBufferBytes = 4 * 1024 * 1024;
 
 }  // namespace
 
 Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& log)
-    : config_(config), log_(log), multi_(loop) {
+    : config_(config), log_(log), buffers_(BufferPool::create(kSpareBufferBytes)), multi_(loop) {
   for (const auto& [key, value] : config_.resource) {
     if (!value.empty()) resource_.emplace_back(key, value);
   }
@@ -71,6 +75,8 @@ void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
 
 void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
 
+std::string Pipeline::buffer(std::size_t bytes) { return buffers_->take(bytes); }
+
 void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
   // Backpressure is all or nothing: a request is queued for every destination or refused.
   // It is decided before the request is read, so that under overload a 503 costs less than
@@ -80,6 +86,7 @@ void Pipeline::submit(std::string request, std::string_view protocol, Done done)
     if (destination->on_full() == config::OnFull::backpressure &&
         !destination->fits(bytes_estimate)) {
       count_refused("queue_full", 0);
+      buffers_->give_back(std::move(request));
       done(Admission{Admission::Outcome::full,
                      "queue full for destination " + destination->name() + ": retry later", 0,
                      std::chrono::seconds(1)});
@@ -89,12 +96,14 @@ void Pipeline::submit(std::string request, std::string_view protocol, Done done)
   const ValidationResult valid = validate_export_request(request);
   if (!valid.ok) {
     count_refused("invalid", valid.spans);
+    buffers_->give_back(std::move(request));
     done(Admission{Admission::Outcome::invalid, valid.error, 0, {}});
     return;
   }
   if (abandoned_) {
     // After the grace period nothing leaves any more: the sender should go elsewhere.
     count_refused("shutdown", valid.spans);
+    buffers_->give_back(std::move(request));
     done(Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
     return;
   }
@@ -102,11 +111,18 @@ void Pipeline::submit(std::string request, std::string_view protocol, Done done)
     counter->second += valid.spans;
   }
   if (valid.spans == 0) {
+    buffers_->give_back(std::move(request));
     done(Admission{});
     return;
   }
-  auto shared = std::make_shared<const std::string>(
-      resource_.empty() ? std::move(request) : enrich_resources(request, resource_));
+  std::shared_ptr<const std::string> shared;
+  if (resource_.empty()) {
+    shared = buffers_->share(std::move(request));
+  } else {
+    const std::size_t room = request.size() + request.size() / 8 + 256;  // as enrich reserves
+    shared = buffers_->share(enrich_resources(request, resource_, buffers_->take(room)));
+    buffers_->give_back(std::move(request));
+  }
   // Answered once every destination holds the request (in memory at once; on disk after a
   // spool write).
   struct Pending {

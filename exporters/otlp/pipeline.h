@@ -20,6 +20,7 @@
 
 #include "agent/curl_multi.h"
 #include "config/config.h"
+#include "exporters/otlp/buffer_pool.h"
 #include "exporters/otlp/destination.h"
 #include "exporters/otlp/intake.h"
 #include "exporters/otlp/traces.h"
@@ -47,6 +48,7 @@ class Pipeline final : public Intake {
 
   void submit(std::string request, std::string_view protocol, Done done) override;
   void refused_request(std::string_view reason) override;
+  std::string buffer(std::size_t bytes) override;
 
   // Shutdown: every destination sends what it holds; `done` once all are empty.
   void flush(std::function<void()> done);
@@ -63,7 +65,8 @@ class Pipeline final : public Intake {
 
   const config::OtlpConfig& config_;
   Logger& log_;
-  ResourceAttributes resource_;  // the configured attributes with a value
+  ResourceAttributes resource_;          // the configured attributes with a value
+  std::shared_ptr<BufferPool> buffers_;  // requests' memory, back from the destinations
   net::CurlMulti multi_;
   std::vector<std::unique_ptr<Destination>> destinations_;
   std::map<std::string, std::uint64_t, std::less<>> received_spans_;    // by protocol

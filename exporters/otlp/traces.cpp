@@ -29,7 +29,7 @@ bool all_zero(std::string_view bytes) {
 // (field name, index) so that an error says where it is without any cost until then.
 class Validator {
  public:
-  explicit Validator(ValidationResult& result) : result_(result) { path_.reserve(16); }
+  explicit Validator(ValidationResult& result) : result_(result) {}
 
   bool request(std::string_view bytes) {
     Reader reader(bytes);
@@ -50,6 +50,29 @@ class Validator {
     std::size_t index;  // kNoIndex for a singular field
   };
   static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+
+  // The path as a fixed stack rather than a vector: a push and a pop come with every
+  // message field, and a vector's out-of-line growth check was 7% of a receiver's time
+  // (perf, 512-span requests). any_value refuses nesting past kMaxValueDepth before it
+  // pushes more, with at most three segments per AnyValue level (kvlist_value, values,
+  // value) and a few for the request's own framing.
+  class Path {
+   public:
+    static constexpr std::size_t kCapacity = 3 * (kMaxValueDepth + 2) + 16;
+
+    void push_back(Segment segment) {
+      // Never taken (see above); kept so that a mistake there cannot write out of bounds.
+      if (size_ < kCapacity) segments_[size_] = segment;
+      ++size_;
+    }
+    void pop_back() { --size_; }
+    const Segment* begin() const { return segments_.data(); }
+    const Segment* end() const { return segments_.data() + std::min(size_, kCapacity); }
+
+   private:
+    std::array<Segment, kCapacity> segments_;
+    std::size_t size_ = 0;
+  };
 
   bool fail(std::string_view reason) {
     std::string where;
@@ -144,9 +167,50 @@ class Validator {
   }
 
   bool key_value_field(const Field& field, const char* name, std::size_t index, std::size_t depth) {
+    if (field.type == WireType::length_delimited && depth < kMaxValueDepth &&
+        plain_key_value(field.bytes)) {
+      return true;
+    }
     if (!enter(field, name, index) || !key_value(field.bytes, depth)) return false;
     path_.pop_back();
     return true;
+  }
+
+  // Most attributes are a key and one string, int, bool or double, each with a one-byte
+  // tag and length: checked here in one pass without a Reader per level or a path (key and
+  // value were 25% of a receiver's time). Only true for bytes key_value would accept; any
+  // other shape, and every error, takes the general walk, which says where the error is.
+  static bool plain_key_value(std::string_view bytes) {
+    const auto at = [bytes](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+    // KeyValue: 0x0A key_length key 0x12 value_length value, nothing after.
+    if (bytes.size() < 4 || at(0) != 0x0A || at(1) >= 0x80) return false;
+    const std::size_t key_end = 2 + at(1);
+    if (key_end + 2 > bytes.size() || at(key_end) != 0x12 || at(key_end + 1) >= 0x80) {
+      return false;
+    }
+    const std::size_t value_begin = key_end + 2;
+    if (value_begin + at(key_end + 1) != bytes.size()) return false;
+    if (!text::valid_utf8(bytes.substr(2, key_end - 2))) return false;
+    const std::string_view value = bytes.substr(value_begin);
+    if (value.empty()) return true;  // an AnyValue with nothing set
+    const auto value_at = [value](std::size_t i) { return static_cast<unsigned char>(value[i]); };
+    switch (value_at(0)) {
+      case 0x0A:  // string_value
+        return value.size() >= 2 && value_at(1) < 0x80 && 2u + value_at(1) == value.size() &&
+               text::valid_utf8(value.substr(2));
+      case 0x10:    // bool_value
+      case 0x18: {  // int_value: a varint of at most 9 bytes (always in range) ending the value
+        if (value.size() < 2 || value.size() > 10) return false;
+        for (std::size_t i = 1; i + 1 < value.size(); ++i) {
+          if (value_at(i) < 0x80) return false;
+        }
+        return value_at(value.size() - 1) < 0x80;
+      }
+      case 0x21:  // double_value
+        return value.size() == 9;
+      default:
+        return false;
+    }
   }
 
   bool key_value(std::string_view bytes, std::size_t depth) {
@@ -431,7 +495,7 @@ class Validator {
   }
 
   ValidationResult& result_;
-  std::vector<Segment> path_;
+  Path path_;
 };
 
 // The keys of a resource's attributes (a resource may be split over several occurrences of
@@ -509,20 +573,30 @@ ValidationResult validate_export_request(std::string_view protobuf) {
   return result;
 }
 
-std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes) {
-  if (attributes.empty()) return std::string(request);
-  std::string out;
+std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes,
+                             std::string out) {
+  out.clear();
+  if (attributes.empty()) {
+    out.assign(request);
+    return out;
+  }
   out.reserve(request.size() + request.size() / 8 + 256);
   Reader reader(request);
   Field field;
   while (reader.next(field)) {
     if (field.number == 1 && field.type == WireType::length_delimited) {
-      if (!enrich_one(field.bytes, attributes, out)) return std::string(request);
+      if (!enrich_one(field.bytes, attributes, out)) {
+        out.assign(request);  // what enrich_one appended before it failed goes
+        return out;
+      }
     } else {
       out.append(field.raw);
     }
   }
-  if (!reader.ok()) return std::string(request);
+  if (!reader.ok()) {
+    out.assign(request);
+    return out;
+  }
   return out;
 }
 

@@ -49,8 +49,10 @@ using ResourceAttributes = std::vector<std::pair<std::string, std::string>>;
 // (as string values) whose key it does not already have: the app's own value wins. A
 // ResourceSpans without a resource gets one. Only the ResourceSpans and Resource framing
 // is re-encoded; spans, scopes and unknown fields are copied byte for byte. Takes a
-// validated request; anything it cannot read is returned unchanged.
-std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes);
+// validated request; anything it cannot read is returned unchanged. The result is built in
+// `out`, whose memory is reused (its content is replaced).
+std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes,
+                             std::string out = {});
 
 // An ExportTraceServiceResponse: empty on full success; with partial_success when spans
 // were rejected or there is a message to pass on (the spec's warning case).

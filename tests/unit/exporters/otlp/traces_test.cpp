@@ -234,6 +234,50 @@ TEST(OtlpTraces, RejectsValuesNestedTooDeep) {
           .ok);
 }
 
+// The common attribute shapes have a fast path in the validator; it must accept and
+// refuse exactly what the general walk does.
+TEST(OtlpTraces, PlainAttributesAreCheckedLikeAnyOther) {
+  const auto resource_with = [](std::string_view key, std::string_view any_value) {
+    return request({resource_spans(message(1, key_value(key, any_value)), {})});
+  };
+  std::string boolean;
+  wire::put_varint_field(boolean, 2, 1);
+  std::string real;
+  wire::put_double_field(real, 4, 0.25);
+  for (const std::string& value :
+       {string_value("GET"), string_value(""), string_value("Ã©tÃ©"), int_value(0),
+        int_value(1LL << 40), int_value(-1), boolean, real, std::string()}) {
+    const ValidationResult result = validate_export_request(resource_with("http.method", value));
+    EXPECT_TRUE(result.ok) << result.error;
+  }
+  EXPECT_TRUE(validate_export_request(resource_with("", string_value("x"))).ok);
+
+  EXPECT_EQ(error_of(resource_with("\xff", string_value("x"))),
+            "resource_spans[0].resource.attributes[0].key: invalid UTF-8");
+  EXPECT_EQ(error_of(resource_with("k", string_value("\xc3"))),
+            "resource_spans[0].resource.attributes[0].value.string_value: invalid UTF-8");
+  // Ten varint bytes whose last carries more than bit 63.
+  EXPECT_EQ(error_of(resource_with("k", "\x18\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02")),
+            "resource_spans[0].resource.attributes[0].value: truncated or overlong varint");
+  EXPECT_EQ(error_of(resource_with("k", std::string("\x21\x00\x00\x00", 4))),
+            "resource_spans[0].resource.attributes[0].value: truncated fixed64");
+  EXPECT_EQ(error_of(resource_with("k", "\x0a\x05GET")),
+            "resource_spans[0].resource.attributes[0].value: length past the end of the message");
+}
+
+TEST(OtlpTraces, PlainAttributesCountTowardsTheNestingLimit) {
+  // A KeyValue at the bottom of N nested kvlist_values: its value is AnyValue level N + 1.
+  const auto nested = [](int levels) {
+    std::string kv = key_value("leaf", string_value("x"));
+    for (int i = 0; i < levels; ++i) kv = key_value("list", message(6, message(1, kv)));
+    return request({resource_spans(message(1, kv), {})});
+  };
+  EXPECT_TRUE(validate_export_request(nested(63)).ok) << validate_export_request(nested(63)).error;
+  const ValidationResult too_deep = validate_export_request(nested(64));
+  EXPECT_FALSE(too_deep.ok);
+  EXPECT_NE(too_deep.error.find("values nested too deep"), std::string::npos) << too_deep.error;
+}
+
 TEST(OtlpTraces, RejectsGroups) {
   std::string group = with_span_body(span(trace_id(1), span_id(1)));
   group.push_back('\x1b');  // field 3, wire type 3

@@ -1,0 +1,95 @@
+#include "exporters/otlp/buffer_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace covet::otlp {
+namespace {
+
+constexpr std::size_t kKiB = 1024;
+
+TEST(BufferPool, AnExportedRequestsMemoryServesTheNextRequest) {
+  const auto pool = BufferPool::create(4096 * kKiB);
+  std::string first = pool->take(300 * kKiB);
+  first.assign(300 * kKiB, 'x');
+  const char* memory = first.data();
+
+  auto shared = pool->share(std::move(first));
+  EXPECT_EQ(pool->spare_buffers(), 0u);
+  shared.reset();  // the last reference: exported
+  EXPECT_EQ(pool->spare_buffers(), 1u);
+  EXPECT_GE(pool->spare_bytes(), 300 * kKiB);
+
+  const std::string next = pool->take(280 * kKiB);
+  EXPECT_TRUE(next.empty());
+  EXPECT_EQ(next.data(), memory);
+  EXPECT_EQ(pool->spare_buffers(), 0u);
+  EXPECT_EQ(pool->spare_bytes(), 0u);
+}
+
+TEST(BufferPool, TakesTheSmallestSpareThatFits) {
+  const auto pool = BufferPool::create(4096 * kKiB);
+  std::string large = pool->take(1024 * kKiB);
+  std::string small = pool->take(128 * kKiB);
+  std::string medium = pool->take(512 * kKiB);
+  const char* medium_memory = medium.data();
+  pool->give_back(std::move(large));
+  pool->give_back(std::move(small));
+  pool->give_back(std::move(medium));
+  ASSERT_EQ(pool->spare_buffers(), 3u);
+
+  EXPECT_EQ(pool->take(300 * kKiB).data(), medium_memory);
+  EXPECT_EQ(pool->spare_buffers(), 2u);
+}
+
+TEST(BufferPool, NoSpareFitsMeansAFreshBufferOfTheSizeAsked) {
+  const auto pool = BufferPool::create(4096 * kKiB);
+  pool->give_back(pool->take(128 * kKiB));
+  const std::string buffer = pool->take(2048 * kKiB);
+  EXPECT_GE(buffer.capacity(), 2048 * kKiB);
+  EXPECT_EQ(pool->spare_buffers(), 1u);  // the small spare stays
+}
+
+TEST(BufferPool, SparesStayWithinTheirBound) {
+  const auto pool = BufferPool::create(1024 * kKiB);
+  for (int i = 0; i < 10; ++i) pool->give_back(pool->take(300 * kKiB));
+  // Each buffer was taken back before the next: one spare cycles.
+  EXPECT_EQ(pool->spare_buffers(), 1u);
+
+  std::vector<std::string> in_flight;
+  for (int i = 0; i < 10; ++i) in_flight.push_back(pool->take(300 * kKiB));
+  for (std::string& buffer : in_flight) pool->give_back(std::move(buffer));
+  EXPECT_EQ(pool->spare_buffers(), 3u);  // 3 x 300 KiB fit in 1 MiB, a fourth does not
+  EXPECT_LE(pool->spare_bytes(), 1024 * kKiB);
+}
+
+TEST(BufferPool, SmallBuffersAreLeftToTheAllocator) {
+  const auto pool = BufferPool::create(4096 * kKiB);
+  pool->give_back(pool->take(8 * kKiB));
+  auto shared = pool->share(pool->take(1 * kKiB));
+  shared.reset();
+  EXPECT_EQ(pool->spare_buffers(), 0u);
+}
+
+TEST(BufferPool, ASharedBufferOutlivingThePoolIsFreed) {
+  auto pool = BufferPool::create(4096 * kKiB);
+  auto shared = pool->share(pool->take(300 * kKiB));
+  pool.reset();
+  shared.reset();  // no pool to return to: under AddressSanitizer a leak or a bad access fails
+}
+
+TEST(BufferPool, ReferencesDroppedOnAnotherThreadComeBack) {
+  // A spool's writer thread may hold the last reference to a request.
+  const auto pool = BufferPool::create(64 * 1024 * kKiB);
+  std::vector<std::shared_ptr<const std::string>> shared;
+  for (int i = 0; i < 32; ++i) shared.push_back(pool->share(pool->take(256 * kKiB)));
+  std::thread writer([moved = std::move(shared)]() mutable { moved.clear(); });
+  for (int i = 0; i < 32; ++i) pool->give_back(pool->take(256 * kKiB));
+  writer.join();
+  EXPECT_GE(pool->spare_buffers(), 1u);
+  EXPECT_LE(pool->spare_buffers(), 33u);
+}
+
+}  // namespace
+}  // namespace covet::otlp
