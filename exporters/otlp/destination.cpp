@@ -193,7 +193,6 @@ void Destination::pump() {
 void Destination::start_batch(Flight& flight) {
   std::uint64_t bytes = 0;
   flight.spans = 0;
-  flight.body.clear();
   while (!waiting_.empty()) {
     const Item& next = waiting_.front();
     const bool first = flight.items.empty();
@@ -208,17 +207,15 @@ void Destination::start_batch(Flight& flight) {
   }
   waiting_spans_ -= flight.spans;
   waiting_bytes_ -= bytes;
-  flight.body.reserve(bytes);
-  for (Item& item : flight.items) {
-    flight.body += *item.request;
-    item.request.reset();
-  }
   send(flight);
 }
 
 void Destination::send(Flight& flight) {
   const std::size_t index = static_cast<std::size_t>(&flight - flights_.data());
-  flight.call->start(flight.body, [this, index](ExportOutcome outcome) {
+  std::vector<std::string_view> parts;
+  parts.reserve(flight.items.size());
+  for (const Item& item : flight.items) parts.emplace_back(*item.request);
+  flight.call->start(std::move(parts), [this, index](ExportOutcome outcome) {
     on_outcome(flights_[index], std::move(outcome));
   });
 }
@@ -230,7 +227,6 @@ void Destination::on_outcome(Flight& flight, ExportOutcome outcome) {
     pump();
     return;
   }
-  flight.body.clear();
   std::vector<Item> items = std::move(flight.items);
   flight.items.clear();
   switch (outcome.after) {
@@ -354,7 +350,6 @@ std::uint64_t Destination::abandon() {
     flight.call = nullptr;  // abandons the transfer; no outcome will come
     for (Item& item : flight.items) items.push_back(std::move(item));
     flight.items.clear();
-    flight.body.clear();
     flight.parked = false;
   }
   if (spool_) {

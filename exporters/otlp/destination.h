@@ -123,16 +123,15 @@ class Destination {
     std::uint32_t spans = 0;
     std::chrono::steady_clock::time_point arrived;
     std::optional<std::uint64_t> sequence;  // in the spool
-    std::size_t bytes = 0;  // of the request, kept when the request itself is let go
+    std::size_t bytes = 0;                  // of the request
   };
   struct Flight {
     std::unique_ptr<ExportCall> call;
     std::vector<Item> items;
     std::uint64_t spans = 0;
-    std::string body;
-    // The last attempt failed and will be retried with the same body once the destination's
-    // pause is over; the items' requests were let go when the body was built, so a batch
-    // takes its memory once.
+    // The last attempt failed and will be retried with the same items once the
+    // destination's pause is over. A batch is sent from its items' requests, one after the
+    // other, never copied into one body: the batch takes no memory of its own.
     bool parked = false;
   };
 

@@ -4,7 +4,10 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include <array>
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "agent/curl_failure.h"
 #include "agent/curl_tls.h"
@@ -54,6 +57,11 @@ ExportCall::ExportCall(net::CurlMulti& multi, const config::OtlpExporterConfig& 
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &ExportCall::on_header);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+  // The body comes from on_read, with its size set per call (no CURLOPT_POSTFIELDS).
+  curl_easy_setopt(easy_, CURLOPT_READFUNCTION, &ExportCall::on_read);
+  curl_easy_setopt(easy_, CURLOPT_READDATA, this);
+  curl_easy_setopt(easy_, CURLOPT_SEEKFUNCTION, &ExportCall::on_seek);
+  curl_easy_setopt(easy_, CURLOPT_SEEKDATA, this);
   // curl's default 64 KiB upload buffer sends a 4 MiB batch in 64 turns of the loop, which
   // starves exports when the receivers are busy; a larger one takes a few.
   curl_easy_setopt(easy_, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
@@ -92,7 +100,7 @@ bool ExportCall::build_headers(std::string& error) {
   return true;
 }
 
-void ExportCall::start(const std::string& body, Done done) {
+void ExportCall::start(std::vector<std::string_view> parts, Done done) {
   busy_ = true;
   done_ = std::move(done);
   started_ = std::chrono::steady_clock::now();
@@ -110,16 +118,26 @@ void ExportCall::start(const std::string& body, Done done) {
     finished(std::move(outcome));
     return;
   }
-  std::string_view payload = body;
   if (config_.gzip) {
     // Level 1: most of the saving at a fraction of the CPU, which the loop thread pays.
-    const metrics::DeflateSegment segment = metrics::deflate_segment(body, 1);
-    const std::array<const metrics::DeflateSegment*, 1> segments{&segment};
-    metrics::gzip_join(segments, compressed_);
-    payload = compressed_;
+    // Each part is a deflate segment of its own (see gzip_segments.h), joined into one
+    // member: the parts are never gathered uncompressed.
+    std::vector<metrics::DeflateSegment> segments;
+    segments.reserve(parts.size());
+    for (std::string_view part : parts) segments.push_back(metrics::deflate_segment(part, 1));
+    std::vector<const metrics::DeflateSegment*> pointers;
+    pointers.reserve(segments.size());
+    for (const metrics::DeflateSegment& segment : segments) pointers.push_back(&segment);
+    metrics::gzip_join(pointers, compressed_);
+    parts_.assign(1, compressed_);
+  } else {
+    parts_ = std::move(parts);
   }
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, payload.data());
-  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  part_ = 0;
+  offset_ = 0;
+  curl_off_t size = 0;
+  for (std::string_view part : parts_) size += static_cast<curl_off_t>(part.size());
+  curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, size);
   if (!multi_.add(easy_, [this](CURLcode code) { finish(code); })) {
     finish(CURLE_FAILED_INIT);
   }
@@ -151,6 +169,7 @@ void ExportCall::finish(CURLcode code) {
     }
   }
   compressed_.clear();
+  parts_.clear();
   busy_ = false;
   Done finished = std::move(done_);
   finished(std::move(outcome));
@@ -162,6 +181,40 @@ std::size_t ExportCall::on_body(char* data, std::size_t size, std::size_t count,
   const std::size_t room = kMaxResponseBytes - std::min(kMaxResponseBytes, call->response_.size());
   call->response_.append(data, std::min(n, room));
   return n;  // the rest is read and ignored, so the connection stays usable
+}
+
+std::size_t ExportCall::on_read(char* buffer, std::size_t size, std::size_t count, void* self) {
+  auto* call = static_cast<ExportCall*>(self);
+  const std::size_t room = size * count;
+  std::size_t written = 0;
+  while (written < room && call->part_ < call->parts_.size()) {
+    const std::string_view part = call->parts_[call->part_];
+    const std::size_t n = std::min(room - written, part.size() - call->offset_);
+    std::memcpy(buffer + written, part.data() + call->offset_, n);
+    written += n;
+    call->offset_ += n;
+    if (call->offset_ == part.size()) {
+      ++call->part_;
+      call->offset_ = 0;
+    }
+  }
+  return written;
+}
+
+int ExportCall::on_seek(void* self, curl_off_t offset, int origin) {
+  auto* call = static_cast<ExportCall*>(self);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  auto remaining = static_cast<std::uint64_t>(offset);
+  call->part_ = 0;
+  call->offset_ = 0;
+  while (call->part_ < call->parts_.size() && remaining >= call->parts_[call->part_].size()) {
+    remaining -= call->parts_[call->part_].size();
+    ++call->part_;
+  }
+  if (call->part_ == call->parts_.size())
+    return remaining == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+  call->offset_ = static_cast<std::size_t>(remaining);
+  return CURL_SEEKFUNC_OK;
 }
 
 std::size_t ExportCall::on_header(char* data, std::size_t size, std::size_t count, void* self) {

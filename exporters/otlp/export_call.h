@@ -14,6 +14,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/curl_multi.h"
 #include "config/config.h"
@@ -41,15 +43,20 @@ class ExportCall {
   ExportCall(const ExportCall&) = delete;
   ExportCall& operator=(const ExportCall&) = delete;
 
-  // POSTs `body` (an ExportTraceServiceRequest, uncompressed); `done` runs once on the loop.
-  // Only when idle. `body` must stay alive and unchanged until `done` runs: without
-  // compression it is sent from where it is, not copied.
-  void start(const std::string& body, Done done);
+  // POSTs the concatenation of `parts` (ExportTraceServiceRequests, uncompressed: together
+  // one merged request); `done` runs once on the loop. Only when idle. What the parts view
+  // must stay alive and unchanged until `done` runs: without compression it is sent from
+  // where it is, never gathered into one buffer first.
+  void start(std::vector<std::string_view> parts, Done done);
   bool busy() const { return busy_; }
 
  private:
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  // curl's upload callbacks: the next bytes of the parts, and a rewind when curl resends
+  // the request (a reused connection found closed).
+  static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* self);
+  static int on_seek(void* self, curl_off_t offset, int origin);
   void finish(CURLcode code);
   // The request headers for one call; false (with `error`) when a header file is unreadable.
   bool build_headers(std::string& error);
@@ -59,6 +66,9 @@ class ExportCall {
   CURL* easy_;
   curl_slist* headers_ = nullptr;
   curl_slist* connect_to_ = nullptr;
+  std::vector<std::string_view> parts_;  // the body, uncompressed
+  std::size_t part_ = 0;                 // the next byte to send: parts_[part_][offset_]
+  std::size_t offset_ = 0;
   std::string compressed_;  // the gzip body, when compressing: kept alive for the transfer
   std::string response_;    // capped: a destination's answer is small
   std::string retry_after_;

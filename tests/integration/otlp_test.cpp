@@ -152,6 +152,45 @@ INSTANTIATE_TEST_SUITE_P(Protocols, OtlpDeliveryIT,
                            return info.param.protocol + (info.param.gzip ? "_gzip" : "_plain");
                          });
 
+// A batch merges several requests of the app and is sent from them as they are, one after
+// the other (without compression), or as one gzip member of a deflate segment per request:
+// the destination must see one well-formed request holding every span of each.
+class OtlpBatchIT : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OtlpBatchIT, ABatchOfSeveralRequestsArrivesAsOneIntactRequest) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  OtlpSetup setup;
+  setup.batch = "{ timeout: 1s }";  // long enough for the app's requests to meet in a batch
+  setup.exporter_extra = "compression: " + GetParam();
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+
+  SendSpansOptions options;
+  options.endpoint = receiver_url(setup);
+  options.spans = 400;
+  options.batch_size = 25;  // 16 requests from the app
+  const SendSpansResult sent = send_spans(options);
+  ASSERT_EQ(sent.exit_code, 0) << summary(sent);
+  ASSERT_EQ(sent.sent.size(), 400u);
+
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 400; }, 10s))
+      << standin.spans().size() << " arrived\n"
+      << sidecar.logs();
+  const StandinContents arrived = standin.contents();
+  EXPECT_EQ(compare_spans(sent.sent, arrived.spans, kAdded), "");
+  std::size_t largest = 0;
+  for (const StandinRequest& request : arrived.requests) {
+    EXPECT_EQ(request.status, 200);
+    EXPECT_EQ(request.content_encoding, GetParam() == "gzip" ? "gzip" : "");
+    largest = std::max(largest, request.spans);
+  }
+  EXPECT_GT(largest, 25u) << arrived.requests.size() << " requests: none merged two of the app's";
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, OtlpBatchIT, ::testing::Values("none", "gzip"));
+
 TEST(OtlpFaultIT, JaegerDownForAMinuteLosesNothing) {
   ASSERT_EQ(otel_tools_missing(), "");
   JaegerStandin standin;
