@@ -29,7 +29,7 @@ bool all_zero(std::string_view bytes) {
 // (field name, index) so that an error says where it is without any cost until then.
 class Validator {
  public:
-  explicit Validator(ValidationResult& result) : result_(result) {}
+  Validator(ValidationResult& result, bool shortcuts) : result_(result), shortcuts_(shortcuts) {}
 
   bool request(std::string_view bytes) {
     Reader reader(bytes);
@@ -167,7 +167,7 @@ class Validator {
   }
 
   bool key_value_field(const Field& field, const char* name, std::size_t index, std::size_t depth) {
-    if (field.type == WireType::length_delimited && depth < kMaxValueDepth &&
+    if (shortcuts_ && field.type == WireType::length_delimited && depth < kMaxValueDepth &&
         plain_key_value(field.bytes)) {
       return true;
     }
@@ -495,6 +495,7 @@ class Validator {
   }
 
   ValidationResult& result_;
+  const bool shortcuts_;
   Path path_;
 };
 
@@ -568,7 +569,14 @@ bool enrich_one(std::string_view resource_spans, const ResourceAttributes& attri
 
 ValidationResult validate_export_request(std::string_view protobuf) {
   ValidationResult result;
-  Validator validator(result);
+  Validator validator(result, true);
+  result.ok = validator.request(protobuf);
+  return result;
+}
+
+ValidationResult detail::validate_export_request_without_shortcuts(std::string_view protobuf) {
+  ValidationResult result;
+  Validator validator(result, false);
   result.ok = validator.request(protobuf);
   return result;
 }

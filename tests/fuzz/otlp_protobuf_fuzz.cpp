@@ -3,6 +3,7 @@
 //
 // Properties checked, beyond "no crash, no sanitizer report":
 //  - a rejected request always says why;
+//  - the validator's shortcut for plain attributes gives the answer of the general walk;
 //  - an accepted request, enriched, is still accepted with the same span and ResourceSpans
 //    counts, and enriching it again changes nothing (every key is then present);
 //  - an accepted request concatenated with itself is accepted with twice the counts (how
@@ -40,6 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)status_to_json(input);
 
   const ValidationResult result = validate_export_request(input);
+  const ValidationResult general = detail::validate_export_request_without_shortcuts(input);
+  if (result.ok != general.ok || result.error != general.error || result.spans != general.spans) {
+    fail(
+        ("the plain-attribute shortcut changed the answer: " + result.error + " / " + general.error)
+            .c_str(),
+        input);
+  }
   if (!result.ok) {
     if (result.error.empty()) fail("rejected without a reason", input);
     return 0;
