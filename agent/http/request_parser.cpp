@@ -283,6 +283,11 @@ int RequestParser::on_headers_complete() {
   if (has_length && parser_.content_length > route_.max_body) {
     return fail(413, "request body larger than the route accepts");
   }
+  // Room for the whole body at once. A declared length that never arrives costs address
+  // space only: the pages of a large buffer become resident as they are written.
+  if (has_length && route_.body_buffer && body_.capacity() < parser_.content_length) {
+    body_ = route_.body_buffer(static_cast<std::size_t>(parser_.content_length));
+  }
   return 0;
 }
 
@@ -297,6 +302,7 @@ int RequestParser::on_body(const char* at, std::size_t len) {
 
 int RequestParser::on_message_complete() {
   request_.body = body_;
+  request_.body_storage = &body_;
   request_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
   in_progress_ = false;
   complete_ = true;

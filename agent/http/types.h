@@ -25,6 +25,9 @@ struct Request {
   bool keep_alive = true;  // HTTP/1.1 default, Connection: close / HTTP/1.0 rules applied
   // Every view above points into the connection's buffers and is valid until the handler
   // returns.
+  // The string `body` views. A handler that keeps the body may move it out rather than copy
+  // it; `body` dangles from then on. Null when there is no such string.
+  std::string* body_storage = nullptr;
 };
 
 struct Response {

@@ -324,6 +324,53 @@ TEST(RequestParserTest, PassesRouteInfoThrough) {
   EXPECT_EQ(parser.request().path, "/missing");
 }
 
+// A route whose handler keeps bodies lends the buffer a body of declared length is read
+// into, and the handler may move it out; the next request gets a buffer of its own.
+TEST(RequestParserTest, ReadsABodyIntoTheRoutesBufferAndLetsTheHandlerTakeIt) {
+  std::vector<std::size_t> lent;
+  RequestParser parser({}, [&](std::string_view path) {
+    RouteInfo route = test_route(path);
+    route.max_body = 1024;
+    route.body_buffer = [&lent](std::size_t bytes) {
+      lent.push_back(bytes);
+      std::string buffer;
+      buffer.reserve(100);
+      return buffer;
+    };
+    return route;
+  });
+  // Longer than std::string's inline capacity, which would hold a short body anyway.
+  const std::string first(40, 'a');
+  const std::string second(30, 'b');
+  std::size_t consumed = 0;
+  ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nContent-Length: 40\r\n\r\n" + first.substr(0, 10),
+                        consumed),
+            Event::need_more);
+  ASSERT_EQ(lent, std::vector<std::size_t>{40});
+  ASSERT_EQ(parser.feed(first.substr(10), consumed), Event::request);
+  std::string* storage = parser.request().body_storage;
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(*storage, first);
+  EXPECT_EQ(storage->capacity(), 100u);  // the lent buffer, not one grown by the parser
+  const std::string taken = std::move(*storage);
+  EXPECT_EQ(taken, first);
+  parser.consume_request();
+
+  ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nContent-Length: 30\r\n\r\n" + second, consumed),
+            Event::request);
+  EXPECT_EQ(lent, (std::vector<std::size_t>{40, 30}));
+  EXPECT_EQ(parser.request().body, second);
+  parser.consume_request();
+
+  // Chunked: no declared length, so nothing is lent; the parser's own buffer grows.
+  ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "2\r\nxy\r\n0\r\n\r\n",
+                        consumed),
+            Event::request);
+  EXPECT_EQ(lent.size(), 2u);
+  EXPECT_EQ(parser.request().body, "xy");
+}
+
 TEST(RequestParserTest, LooksUpTheRouteOncePerRequest) {
   int lookups = 0;
   RequestParser parser({}, [&](std::string_view path) {
