@@ -283,8 +283,9 @@ int RequestParser::on_headers_complete() {
   if (has_length && parser_.content_length > route_.max_body) {
     return fail(413, "request body larger than the route accepts");
   }
-  // Room for the whole body at once. A declared length that never arrives costs address
-  // space only: the pages of a large buffer become resident as they are written.
+  // Room for the whole body at once. A declared length that never arrives holds little
+  // memory: a fresh buffer's pages become resident only as they are written, and a
+  // recycled one was resident already.
   if (has_length && route_.body_buffer && body_.capacity() < parser_.content_length) {
     body_ = route_.body_buffer(static_cast<std::size_t>(parser_.content_length));
   }
