@@ -38,6 +38,9 @@ constexpr std::size_t kHeaderLineEndBytes = 2;    // CRLF
 constexpr std::size_t kMaxKeptNameBytes = 16;
 constexpr std::string_view kListSeparator = ", ";
 
+// The largest body a route's body_buffer is asked for before a byte of it has arrived.
+constexpr std::uint64_t kMaxLentBodyBytes = 4 * 1024 * 1024;
+
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Field names are case-insensitive (RFC 9110 §5.1); `lower` is already lower case.
@@ -285,8 +288,10 @@ int RequestParser::on_headers_complete() {
   }
   // Room for the whole body at once. A declared length that never arrives holds little
   // memory: a fresh buffer's pages become resident only as they are written, and a
-  // recycled one was resident already.
-  if (has_length && route_.body_buffer && body_.capacity() < parser_.content_length) {
+  // recycled one was resident already. Past kMaxLentBodyBytes the body grows as it
+  // arrives, so that many slow clients cannot reserve max_body each up front.
+  if (has_length && route_.body_buffer && parser_.content_length <= kMaxLentBodyBytes &&
+      body_.capacity() < parser_.content_length) {
     body_ = route_.body_buffer(static_cast<std::size_t>(parser_.content_length));
   }
   return 0;

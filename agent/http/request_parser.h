@@ -31,8 +31,9 @@ struct RouteInfo {
   std::size_t max_body = 4096;  // body bytes accepted; more → 413 (unknown paths too)
   bool deferred = false;        // answered through Router::handle_later
   // For a route whose handler keeps the body (Request::body_storage): an empty buffer with
-  // room for the declared length, which the body is read into instead of the connection's
-  // own. Unset: the connection's buffer, reused from request to request.
+  // room for a declared length (up to 4 MiB) that the connection's buffer lacks, which
+  // then becomes the connection's buffer; the handler may take it. Unset: the connection's
+  // buffer grows as the body arrives and is reused from request to request.
   std::function<std::string(std::size_t bytes)> body_buffer = nullptr;
 };
 using RouteLookup = std::function<RouteInfo(std::string_view path)>;

@@ -1,5 +1,6 @@
 #include "exporters/otlp/buffer_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace covet::otlp {
@@ -15,20 +16,30 @@ std::shared_ptr<BufferPool> BufferPool::create(std::size_t max_spare_bytes) {
   return std::shared_ptr<BufferPool>(new BufferPool(max_spare_bytes));
 }
 
+BufferPool::BufferPool(std::size_t max_spare_bytes) : max_spare_bytes_(max_spare_bytes) {
+  // Room for every spare the bound allows, so give_back (run by a shared buffer's deleter,
+  // where an exception would terminate) never allocates.
+  spares_.reserve(max_spare_bytes / kMinRecycledBytes + 1);
+}
+
 std::string BufferPool::take(std::size_t bytes) {
   std::string buffer;
   if (bytes >= kMinRecycledBytes) {
     const std::lock_guard lock(mutex_);
+    // A spare much larger than asked would hold memory the queue does not count (it counts
+    // request bytes), so it must fit closely: at most an eighth over, or a page.
+    const std::size_t largest = bytes + std::max<std::size_t>(bytes / 8, 4096);
     std::size_t best = spares_.size();
     for (std::size_t i = 0; i < spares_.size(); ++i) {
       const std::size_t capacity = spares_[i].capacity();
-      if (capacity >= bytes && (best == spares_.size() || capacity < spares_[best].capacity())) {
+      if (capacity >= bytes && capacity <= largest &&
+          (best == spares_.size() || capacity < spares_[best].capacity())) {
         best = i;
       }
     }
     if (best != spares_.size()) {
       buffer = std::move(spares_[best]);
-      spares_[best] = std::move(spares_.back());
+      if (best + 1 != spares_.size()) spares_[best] = std::move(spares_.back());
       spares_.pop_back();
       spare_bytes_ -= buffer.capacity();
     }

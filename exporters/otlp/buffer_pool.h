@@ -6,7 +6,7 @@
 // time for 288 KB requests (perf, bench/otlp.sh). Smaller requests come from the heap, but
 // a batch's worth freed at once is trimmed off its top and faulted in again: 5.5 faults per
 // 28 KB request without recycling, 1.4 with it. Exported requests hand their buffers back;
-// the next request is copied into one of them.
+// the next requests are read into them.
 //
 // Thread-safe: a spool's writer thread may drop the last reference to a request. The
 // spare buffers are bounded in bytes, so at most that much stays resident after a burst.
@@ -27,8 +27,8 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // An empty string with room for at least `bytes`: the smallest spare that fits, or a new
-  // allocation when none does.
+  // An empty string with room for at least `bytes`: the smallest spare that fits and is at
+  // most an eighth (or a page) larger, or a new allocation.
   std::string take(std::size_t bytes);
   // Keeps `buffer`'s memory for a later take() while the spares stay within the bound.
   void give_back(std::string buffer);
@@ -40,7 +40,7 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
   std::size_t spare_buffers() const;
 
  private:
-  explicit BufferPool(std::size_t max_spare_bytes) : max_spare_bytes_(max_spare_bytes) {}
+  explicit BufferPool(std::size_t max_spare_bytes);
 
   const std::size_t max_spare_bytes_;
   mutable std::mutex mutex_;

@@ -87,26 +87,30 @@ void Destination::refill() {
   if (queued_bytes_ >= config_.queue_max_bytes) return;
   const std::size_t room = config_.queue_max_bytes - queued_bytes_;
   reading_ = true;
-  spool_->read(
-      std::min<std::size_t>(room, config_.max_batch_bytes),
-      [this](std::vector<SpoolRecord> records) {
-        reading_ = false;
-        if (records.empty()) {
-          spool_exhausted_ = true;
-          maybe_flushed();
-          return;
-        }
-        const auto now = Clock::now();
-        for (SpoolRecord& record : records) {
-          waiting_spans_ += record.spans;
-          waiting_bytes_ += record.payload->size();
-          queued_spans_ += record.spans;
-          queued_bytes_ += record.payload->size();
-          waiting_.push_back(Item{std::move(record.payload), record.spans, now, record.sequence});
-        }
-        pump();
-        refill();
-      });
+  spool_->read(std::min<std::size_t>(room, config_.max_batch_bytes),
+               [this](std::vector<SpoolRecord> records) {
+                 reading_ = false;
+                 if (records.empty()) {
+                   spool_exhausted_ = true;
+                   maybe_flushed();
+                   return;
+                 }
+                 const auto now = Clock::now();
+                 for (SpoolRecord& record : records) {
+                   // The size goes into the item too: forget() and start_batch() give back exactly
+                   // what is counted here, or the window would fill up for good and stall the
+                   // spool.
+                   const std::size_t bytes = record.payload->size();
+                   waiting_spans_ += record.spans;
+                   waiting_bytes_ += bytes;
+                   queued_spans_ += record.spans;
+                   queued_bytes_ += bytes;
+                   waiting_.push_back(
+                       Item{std::move(record.payload), record.spans, now, record.sequence, bytes});
+                 }
+                 pump();
+                 refill();
+               });
 }
 
 void Destination::settle(const Item& item) {

@@ -3,9 +3,9 @@
 //
 // Requests wait in arrival order. A batch is the longest run of them from the front that
 // stays within max_batch_spans and max_batch_bytes (a single larger request goes alone);
-// concatenated ExportTraceServiceRequests are one valid request, so a batch is built by
-// copying bytes, never by decoding. A batch leaves when it is full, when its oldest request
-// has waited batch_timeout, or at once while flushing for shutdown; at most
+// concatenated ExportTraceServiceRequests are one valid request, so a batch is sent as its
+// requests one after the other, never decoded or gathered. A batch leaves when it is full, when its
+// oldest request has waited batch_timeout, or at once while flushing for shutdown; at most
 // max_concurrent_exports are in flight.
 //
 // With a spool (spool.dir), a request is held on disk before it is acknowledged and the
@@ -18,7 +18,8 @@
 // A failed attempt the retry policy retries keeps its batch for the next attempt and pauses
 // the destination (no new batch starts) for the destination's Retry-After, or else for an
 // exponential backoff with jitter; a failure not to retry drops the batch and counts
-// it. Requests in flight still count against the queue's bytes: the bound is on memory.
+// it. Requests in flight still count against the queue's bytes: the bound is on memory
+// (requests' bytes; a recycled buffer is at most an eighth larger, see BufferPool::take).
 //
 // Ownership: the loop, the CurlMulti, the config and the Logger outlive it; close() before
 // destruction.

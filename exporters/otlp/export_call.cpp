@@ -190,7 +190,7 @@ std::size_t ExportCall::on_read(char* buffer, std::size_t size, std::size_t coun
   while (written < room && call->part_ < call->parts_.size()) {
     const std::string_view part = call->parts_[call->part_];
     const std::size_t n = std::min(room - written, part.size() - call->offset_);
-    std::memcpy(buffer + written, part.data() + call->offset_, n);
+    if (n > 0) std::memcpy(buffer + written, part.data() + call->offset_, n);
     written += n;
     call->offset_ += n;
     if (call->offset_ == part.size()) {

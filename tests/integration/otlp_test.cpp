@@ -522,6 +522,59 @@ TEST(OtlpSpoolIT, SigkillLosesNothingAcknowledged) {
   std::filesystem::remove_all(spool_template, ec);
 }
 
+// With a spool the memory queue is a window onto it: what the window reads back it must
+// give back as it is delivered, or it stays full after queue.max_bytes of traffic and
+// nothing leaves the spool again. Here about 15 times the window flows through.
+TEST(OtlpSpoolIT, ManyTimesTheQueueBoundFlowsThroughTheSpool) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin standin;
+  ASSERT_EQ(standin.start(), "");
+  char spool_template[] = "/tmp/covet-spool-XXXXXX";
+  ASSERT_NE(::mkdtemp(spool_template), nullptr);
+  const std::string spool_dir = std::string(spool_template) + "/spool";
+  OtlpSetup setup;
+  setup.batch = "{ max_bytes: 16KiB, timeout: 0s }";
+  setup.exporter_extra =
+      "compression: none, queue: { max_bytes: 64KiB }, spool: { dir: " + spool_dir +
+      ", max_bytes: 64MiB, fsync: never }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+
+  // Six runs of the app, ten requests each: more at once would exceed the SDK's own limit
+  // of concurrent exports, which is not what this is about.
+  SpanList sent;
+  for (int run = 0; run < 6; ++run) {
+    SendSpansOptions options;
+    options.endpoint = receiver_url(setup);
+    options.spans = 500;
+    options.batch_size = 50;
+    const SendSpansResult result = send_spans(options);
+    ASSERT_EQ(result.exit_code, 0) << summary(result);
+    sent.insert(sent.end(), result.sent.begin(), result.sent.end());
+  }
+  ASSERT_EQ(sent.size(), 3000u);
+
+  ASSERT_TRUE(eventually([&] { return standin.spans().size() >= 3000; }, 20s))
+      << standin.spans().size() << " arrived\n"
+      << sidecar.logs();
+  const StandinContents arrived = standin.contents();
+  EXPECT_EQ(compare_spans(sent, arrived.spans, kAdded), "");
+  std::size_t delivered_bytes = 0;
+  for (const StandinRequest& request : arrived.requests) delivered_bytes += request.bytes;
+  EXPECT_GT(delivered_bytes, 10u * 64 * 1024) << "too little traffic to pass the window";
+  SidecarMetrics metrics(sidecar);
+  // Delivered records stay on disk until their segment is finished, so the spool's bytes
+  // need not fall to 0; the window's must.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_queue_bytes", {{"destination", "jaeger"}}) == 0;
+      },
+      10s))
+      << metrics.value("covet_sidecar_otlp_queue_bytes", {{"destination", "jaeger"}});
+  std::error_code ec;
+  std::filesystem::remove_all(spool_template, ec);
+}
+
 TEST(OtlpSpoolIT, SigtermWithJaegerDownKeepsEverythingForTheNextStart) {
   ASSERT_EQ(otel_tools_missing(), "");
   JaegerStandin standin;

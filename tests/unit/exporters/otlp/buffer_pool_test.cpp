@@ -39,8 +39,24 @@ TEST(BufferPool, TakesTheSmallestSpareThatFits) {
   pool->give_back(std::move(medium));
   ASSERT_EQ(pool->spare_buffers(), 3u);
 
-  EXPECT_EQ(pool->take(300 * kKiB).data(), medium_memory);
+  EXPECT_EQ(pool->take(480 * kKiB).data(), medium_memory);
   EXPECT_EQ(pool->spare_buffers(), 2u);
+}
+
+TEST(BufferPool, AMuchLargerSpareIsNotHandedToASmallerRequest) {
+  // The queue counts a request's bytes, not its buffer's: a 1 MiB spare holding a 300 KiB
+  // request would be memory nobody counts.
+  const auto pool = BufferPool::create(4096 * kKiB);
+  std::string large = pool->take(1024 * kKiB);
+  const char* large_memory = large.data();
+  pool->give_back(std::move(large));
+
+  const std::string small = pool->take(300 * kKiB);
+  EXPECT_NE(small.data(), large_memory);
+  EXPECT_LT(small.capacity(), 1024 * kKiB);
+  EXPECT_EQ(pool->spare_buffers(), 1u);
+  // Up to an eighth larger is close enough.
+  EXPECT_EQ(pool->take(1000 * kKiB).data(), large_memory);
 }
 
 TEST(BufferPool, NoSpareFitsMeansAFreshBufferOfTheSizeAsked) {
