@@ -13,7 +13,7 @@
 #include "agent/curl_tls.h"
 #include "config/secret_file.h"
 #include "covet/version.h"
-#include "exporters/metrics/gzip_segments.h"
+#include "exporters/otlp/gzip_parts.h"
 #include "exporters/otlp/traces.h"
 
 namespace covet::otlp {
@@ -120,15 +120,8 @@ void ExportCall::start(std::vector<std::string_view> parts, Done done) {
   }
   if (config_.gzip) {
     // Level 1: most of the saving at a fraction of the CPU, which the loop thread pays.
-    // Each part is a deflate segment of its own (see gzip_segments.h), joined into one
-    // member: the parts are never gathered uncompressed.
-    std::vector<metrics::DeflateSegment> segments;
-    segments.reserve(parts.size());
-    for (std::string_view part : parts) segments.push_back(metrics::deflate_segment(part, 1));
-    std::vector<const metrics::DeflateSegment*> pointers;
-    pointers.reserve(segments.size());
-    for (const metrics::DeflateSegment& segment : segments) pointers.push_back(&segment);
-    metrics::gzip_join(pointers, compressed_);
+    // One stream over the parts: they are never gathered uncompressed.
+    gzip_parts(parts, 1, compressed_);
     parts_.assign(1, compressed_);
   } else {
     parts_ = std::move(parts);
