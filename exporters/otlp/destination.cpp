@@ -75,6 +75,7 @@ void Destination::offer(Request request, std::uint32_t spans,
                                         (*shared_done)(std::nullopt);
                                         return;
                                       }
+                                      ++spool_appends_;
                                       spool_exhausted_ = false;
                                       (*shared_done)(0);
                                       refill();
@@ -87,10 +88,20 @@ void Destination::refill() {
   if (queued_bytes_ >= config_.queue_max_bytes) return;
   const std::size_t room = config_.queue_max_bytes - queued_bytes_;
   reading_ = true;
+  const std::uint64_t appends_before = spool_appends_;
   spool_->read(std::min<std::size_t>(room, config_.max_batch_bytes),
-               [this](std::vector<SpoolRecord> records) {
+               [this, appends_before](std::vector<SpoolRecord> records) {
                  reading_ = false;
                  if (records.empty()) {
+                   // An append that completed while this read was in flight found reading_
+                   // set and started no read, and its record may not be in this one. Only
+                   // a read with no append beside it shows the spool is empty; otherwise
+                   // the record would wait for the next append, which at the end of the
+                   // traffic never comes.
+                   if (spool_appends_ != appends_before) {
+                     refill();
+                     return;
+                   }
                    spool_exhausted_ = true;
                    maybe_flushed();
                    return;

@@ -171,6 +171,7 @@ class Destination {
   std::uint64_t spool_dropped_spans_ = 0;  // kept when the spool closes
   bool reading_ = false;                   // a spool read is in flight
   bool spool_exhausted_ = false;           // the last read found nothing; the next append re-arms
+  std::uint64_t spool_appends_ = 0;        // appends completed, to tell a stale empty read
   bool abandoned_ = false;                 // after abandon(): nothing is sent any more
   bool closed_ = false;
   DestinationStats stats_;
