@@ -94,11 +94,28 @@ double tolerance(const std::string& name, double theirs) {
   return 1e-3;  // pg_up, max_connections, start time, replication lag on a primary
 }
 
+// The database postgres_exporter connects to in the comparison below.
+constexpr const char* kExporterDatabase = "exporter_session";
+
+// A statistic of the exporter's own database: its sessions and the blocks and transactions of
+// its own reads, which run one scrape ahead of the state we last read.
+bool counts_exporter_activity(const std::string& name,
+                              const std::map<std::string, std::string>& labels) {
+  if (!name.starts_with("pg_stat_database_") && name != "pg_stat_activity_count") return false;
+  const auto datname = labels.find("datname");
+  return datname != labels.end() && datname->second == kExporterDatabase;
+}
+
 TEST_F(PostgresMetricsIT, SeriesMatchPostgresExporterForTheSameServer) {
   ASSERT_NO_FATAL_FAILURE(start_postgres());
   // A monitoring role as a DBA would make it: no superuser, pg_monitor.
   int rc = 0;
   primary_->psql(fmt::format("GRANT pg_monitor TO {}", PostgresServer::kUser), &rc);
+  ASSERT_EQ(rc, 0);
+  // The exporter connects to a database of its own. It opens one to three sessions and reads
+  // blocks there during each scrape, which we cannot see at the moment it reads; kept apart,
+  // they cannot blur the statistics of database `postgres`, which are compared.
+  primary_->psql(fmt::format("CREATE DATABASE {}", kExporterDatabase), &rc);
   ASSERT_EQ(rc, 0);
   ASSERT_NO_FATAL_FAILURE(
       start_sidecar({{.dsn = primary_->probe_dsn(), .extra = "    stats_interval: 1s\n"}}));
@@ -127,16 +144,22 @@ pg_postmaster:
       {"/usr/bin/prometheus-postgres-exporter",
        fmt::format("--web.listen-address=127.0.0.1:{}", exporter_port),
        "--extend.query-path=" + queries_path},
-      {fmt::format("DATA_SOURCE_NAME=postgresql://{}:{}@127.0.0.1:{}/postgres?sslmode=disable",
-                   PostgresServer::kUser, PostgresServer::kPassword, primary_->port())});
+      {fmt::format("DATA_SOURCE_NAME=postgresql://{}:{}@127.0.0.1:{}/{}?sslmode=disable",
+                   PostgresServer::kUser, PostgresServer::kPassword, primary_->port(),
+                   kExporterDatabase)});
   ASSERT_TRUE(exporter.start()) << "prometheus-postgres-exporter (scripts/install-deps.sh): "
                                 << exporter.logs();
   ASSERT_TRUE(exporter.wait_listening(exporter_port, 10s)) << exporter.logs();
 
+  // The exporter connects on its first scrape, which loads the catalog into its database
+  // (blocks read, the relation cache file written); that first scrape is not compared.
+  HttpClient exporter_client;
+  ASSERT_EQ(exporter_client.get(fmt::format("http://127.0.0.1:{}/metrics", exporter_port)).status,
+            200)
+      << exporter.logs();
   // The same moment, as near as two HTTP requests get: ours (up to 1 s old), then theirs.
   std::this_thread::sleep_for(1500ms);
   const std::string ours_text = get("/metrics");
-  HttpClient exporter_client;
   const HttpResult theirs_result =
       exporter_client.get(fmt::format("http://127.0.0.1:{}/metrics", exporter_port));
   ASSERT_EQ(theirs_result.status, 200) << exporter.logs();
@@ -187,6 +210,7 @@ pg_postmaster:
         ADD_FAILURE() << our_name << "{" << shown << "} is in postgres_exporter's output only";
         continue;
       }
+      if (counts_exporter_activity(our_name, labels)) continue;  // present is all we can ask
       EXPECT_NEAR(it->second, value, tolerance(our_name, value)) << our_name << "{" << shown << "}";
       ++compared;
     }
