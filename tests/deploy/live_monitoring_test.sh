@@ -166,12 +166,18 @@ wait_http_ok "$SIDECAR/health/ready" 30 ||
   fail "sidecar not ready within 30s: $(curl -s --max-time 2 "$SIDECAR/health/ready?verbose" || true)"
 ok "sidecar ready on :$SIDECAR_PORT"
 
+# The page is read whole before grep: under pipefail, `curl | grep -q` fails when grep
+# exits on its match before curl has written the rest.
+tls_probe_has_failed() {
+  local page
+  page="$(curl -s --max-time 2 "$SIDECAR/metrics")" || return 1
+  grep -q '^covet_sidecar_probe_failures_total{probe="tls"' <<<"$page"
+}
 for ((i = 0; i < 100; i++)); do
-  curl -s --max-time 2 "$SIDECAR/metrics" | grep -q '^covet_sidecar_probe_failures_total{probe="tls"' && break
+  tls_probe_has_failed && break
   sleep 0.1
 done
-curl -s --max-time 2 "$SIDECAR/metrics" | grep -q '^covet_sidecar_probe_failures_total{probe="tls"' ||
-  fail "the tls probe did not fail while its server was down"
+tls_probe_has_failed || fail "the tls probe did not fail while its server was down"
 openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$WORK/tls.crt" -key "$WORK/tls.key" -www -quiet \
   </dev/null >"$WORK/tls-server.log" 2>&1 &
 TLS_PID=$!
