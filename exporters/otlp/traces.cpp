@@ -22,7 +22,15 @@ using wire::WireType;
 constexpr std::size_t kMaxValueDepth = 64;
 
 bool all_zero(std::string_view bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+  // Ids are 8 or 16 bytes: a word at a time.
+  std::size_t i = 0;
+  for (; bytes.size() - i >= 8; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    if (word != 0) return false;
+  }
+  return std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(i), bytes.end(),
+                     [](char c) { return c == 0; });
 }
 
 // One walk over a request. The path of the message being read is kept as a stack of
@@ -190,14 +198,17 @@ class Validator {
     }
     const std::size_t value_begin = key_end + 2;
     if (value_begin + at(key_end + 1) != bytes.size()) return false;
-    if (!text::valid_utf8(bytes.substr(2, key_end - 2))) return false;
+    // Tags and one-byte lengths are ASCII too: when every byte is, key and string value
+    // are valid UTF-8 without looking at each on its own.
+    const bool ascii = text::all_ascii(bytes);
+    if (!ascii && !text::valid_utf8(bytes.substr(2, key_end - 2))) return false;
     const std::string_view value = bytes.substr(value_begin);
     if (value.empty()) return true;  // an AnyValue with nothing set
     const auto value_at = [value](std::size_t i) { return static_cast<unsigned char>(value[i]); };
     switch (value_at(0)) {
       case 0x0A:  // string_value
         return value.size() >= 2 && value_at(1) < 0x80 && 2u + value_at(1) == value.size() &&
-               text::valid_utf8(value.substr(2));
+               (ascii || text::valid_utf8(value.substr(2)));
       case 0x10:    // bool_value
       case 0x18: {  // int_value: a varint of at most 9 bytes (always in range) ending the value
         if (value.size() < 2 || value.size() > 10) return false;

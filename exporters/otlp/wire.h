@@ -11,8 +11,10 @@
 //
 // Pure: no I/O, so it is fuzzed directly (tests/fuzz/otlp_protobuf_fuzz.cpp).
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -90,8 +92,34 @@ inline bool read_varint(std::string_view data, std::size_t& position, std::uint6
   if (!detail::read_varint(data_, position_, tag)) {
     return fail("truncated or overlong varint in a tag");
   }
-  // The slow cases (odd tags, fixed-width fields, errors) are decided out of line.
-  if ((tag & 7) != 2 || tag < 8 || tag > kMaxTag) return next_other(field, start, tag);
+  if (tag < 8 || tag > kMaxTag) return next_other(field, start, tag);
+  if ((tag & 7) != 2) {
+    // Timestamps and one-byte varints (kinds, codes, counts) are most of the rest; the
+    // other cases (longer varints, fixed32, invalid wire types) are decided out of line.
+    if ((tag & 7) == 1 && data_.size() - position_ >= 8) {
+      field.number = static_cast<std::uint32_t>(tag >> 3);
+      field.type = WireType::fixed64;
+      std::memcpy(&field.value, data_.data() + position_, 8);
+      if constexpr (std::endian::native == std::endian::big) {
+        field.value = __builtin_bswap64(field.value);
+      }
+      field.bytes = {};
+      position_ += 8;
+      field.raw = data_.substr(start, position_ - start);
+      return true;
+    }
+    if ((tag & 7) == 0 && position_ < data_.size() &&
+        static_cast<unsigned char>(data_[position_]) < 0x80) {
+      field.number = static_cast<std::uint32_t>(tag >> 3);
+      field.type = WireType::varint;
+      field.value = static_cast<unsigned char>(data_[position_]);
+      field.bytes = {};
+      ++position_;
+      field.raw = data_.substr(start, position_ - start);
+      return true;
+    }
+    return next_other(field, start, tag);
+  }
   field.number = static_cast<std::uint32_t>(tag >> 3);
   field.type = WireType::length_delimited;
   field.value = 0;

@@ -251,6 +251,11 @@ TEST(OtlpTraces, PlainAttributesAreCheckedLikeAnyOther) {
     EXPECT_TRUE(result.ok) << result.error;
   }
   EXPECT_TRUE(validate_export_request(resource_with("", string_value("x"))).ok);
+  // Not all ASCII: key and value are then checked one by one (a varint's bytes are not text).
+  EXPECT_TRUE(validate_export_request(resource_with("cl\xc3\xa9", int_value(1LL << 40))).ok);
+  EXPECT_TRUE(validate_export_request(resource_with("cl\xc3\xa9", string_value("\xc3\xa9"))).ok);
+  EXPECT_EQ(error_of(resource_with("\xff", int_value(1LL << 40))),
+            "resource_spans[0].resource.attributes[0].key: invalid UTF-8");
 
   EXPECT_EQ(error_of(resource_with("\xff", string_value("x"))),
             "resource_spans[0].resource.attributes[0].key: invalid UTF-8");
