@@ -49,7 +49,7 @@ class Validator {
       if (!resource_spans(field.bytes)) return false;
       path_.pop_back();
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
  private:
@@ -93,7 +93,8 @@ class Validator {
     return false;
   }
 
-  bool reader_done(const Reader& reader) { return reader.ok() || fail(reader.error()); }
+  // Takes the reader's error, not the reader, so that no reader's address is taken.
+  bool reader_done(const char* error) { return error == nullptr || fail(error); }
 
   bool expect(const Field& field, WireType type, const char* name) {
     if (field.type == type) return true;
@@ -157,7 +158,7 @@ class Validator {
           break;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool resource(std::string_view bytes) {
@@ -171,7 +172,7 @@ class Validator {
         if (!expect(field, WireType::varint, "dropped_attributes_count")) return false;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool key_value_field(const Field& field, const char* name, std::size_t index, std::size_t depth) {
@@ -235,7 +236,7 @@ class Validator {
         path_.pop_back();
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool any_value(std::string_view bytes, std::size_t depth) {
@@ -271,7 +272,7 @@ class Validator {
           break;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool array_value(std::string_view bytes, std::size_t depth) {
@@ -283,7 +284,7 @@ class Validator {
       if (!enter(field, "values", values++) || !any_value(field.bytes, depth + 1)) return false;
       path_.pop_back();
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool kvlist_value(std::string_view bytes, std::size_t depth) {
@@ -293,7 +294,7 @@ class Validator {
     while (reader.next(field)) {
       if (field.number == 1 && !key_value_field(field, "values", values++, depth)) return false;
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool scope_spans(std::string_view bytes) {
@@ -318,7 +319,7 @@ class Validator {
           break;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool scope(std::string_view bytes) {
@@ -343,7 +344,7 @@ class Validator {
           break;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   bool span(std::string_view bytes) {
@@ -415,7 +416,7 @@ class Validator {
       }
       if (!ok) return false;
     }
-    if (!reader_done(reader)) return false;
+    if (!reader_done(reader.error())) return false;
     // An absent id is an empty one: proto3 does not tell them apart.
     if (!has_trace_id) return missing("trace_id", 16);
     if (!has_span_id) return missing("span_id", 8);
@@ -446,7 +447,7 @@ class Validator {
       }
       if (!ok) return false;
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   // A link to an invalid context has all-zero ids: SDKs pass on what user code links to, and
@@ -485,7 +486,7 @@ class Validator {
       }
       if (!ok) return false;
     }
-    if (!reader_done(reader)) return false;
+    if (!reader_done(reader.error())) return false;
     // An absent id is an empty one: proto3 does not tell them apart.
     if (!has_trace_id) return missing("trace_id", 16);
     if (!has_span_id) return missing("span_id", 8);
@@ -502,7 +503,7 @@ class Validator {
         if (!expect(field, WireType::varint, "code")) return false;
       }
     }
-    return reader_done(reader);
+    return reader_done(reader.error());
   }
 
   ValidationResult& result_;

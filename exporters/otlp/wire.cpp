@@ -42,47 +42,46 @@ bool read_varint(std::string_view data, std::size_t& position, std::uint64_t& va
   return false;
 }
 
-bool Reader::fail(const char* why) {
-  error_ = why;
-  return false;
-}
+namespace detail {
 
-// Length-delimited fields with a valid tag never come here: next() reads them inline.
-bool Reader::next_other(Field& field, std::size_t start, std::uint64_t tag) {
-  if (tag > kMaxTag) return fail("tag past 32 bits");
+// Length-delimited fields with a valid tag never come here: Reader::next() reads them inline.
+OtherField read_other_field(std::string_view data, std::size_t position, std::uint64_t tag,
+                            Field& field) {
+  if (tag > 0xFFFFFFFFu) return {0, "tag past 32 bits"};
   const std::uint64_t number = tag >> 3;
-  if (number == 0 || number > kMaxFieldNumber) return fail("invalid field number");
+  if (number == 0 || number > kMaxFieldNumber) return {0, "invalid field number"};
   field.number = static_cast<std::uint32_t>(number);
   field.value = 0;
   field.bytes = {};
   switch (tag & 7) {
     case 0:
       field.type = WireType::varint;
-      if (!detail::read_varint(data_, position_, field.value)) {
-        return fail("truncated or overlong varint");
+      if (!wire::read_varint(data, position, field.value)) {
+        return {0, "truncated or overlong varint"};
       }
-      break;
+      return {position, nullptr};
     case 1:
       field.type = WireType::fixed64;
-      if (data_.size() - position_ < 8) return fail("truncated fixed64");
-      field.value = read_little_endian(data_.substr(position_, 8));
-      position_ += 8;
-      break;
+      if (data.size() - position < 8) return {0, "truncated fixed64"};
+      field.value = read_little_endian(data.substr(position, 8));
+      return {position + 8, nullptr};
     case 5:
       field.type = WireType::fixed32;
-      if (data_.size() - position_ < 4) return fail("truncated fixed32");
-      field.value = read_little_endian(data_.substr(position_, 4));
-      position_ += 4;
-      break;
+      if (data.size() - position < 4) return {0, "truncated fixed32"};
+      field.value = read_little_endian(data.substr(position, 4));
+      return {position + 4, nullptr};
+    case 2:
+      // Only a tag out of range gets here as length-delimited, and that was refused above.
+      return {0, "invalid field number"};
     case 3:
     case 4:
-      return fail("groups (wire types 3 and 4) are not used by OTLP");
+      return {0, "groups (wire types 3 and 4) are not used by OTLP"};
     default:
-      return fail("invalid wire type");
+      return {0, "invalid wire type"};
   }
-  field.raw = data_.substr(start, position_ - start);
-  return true;
 }
+
+}  // namespace detail
 
 std::size_t varint_size(std::uint64_t value) {
   // 7 bits a byte; 0 still takes one byte.

@@ -56,9 +56,10 @@ class Reader {
  private:
   // The largest tag: field number 2^29-1 with any wire type.
   static constexpr std::uint64_t kMaxTag = 0xFFFFFFFFu;
-  bool fail(const char* why);
-  // Varint and fixed-width fields, and every invalid tag.
-  bool next_other(Field& field, std::size_t start, std::uint64_t tag);
+  bool fail(const char* why) {
+    error_ = why;
+    return false;
+  }
 
   std::string_view data_;
   std::size_t position_ = 0;
@@ -81,8 +82,23 @@ inline bool read_varint(std::string_view data, std::size_t& position, std::uint6
       return true;
     }
   }
-  return wire::read_varint(data, position, value);
+  // A copy goes out of line, not `position` itself: the reader's state then never has its
+  // address taken and stays in registers in the loops that walk a message.
+  std::size_t at = position;
+  const bool read = wire::read_varint(data, at, value);
+  position = at;
+  return read;
 }
+
+// Where reading a field other than a length-delimited one ends, or why it cannot be read.
+struct OtherField {
+  std::size_t end = 0;
+  const char* error = nullptr;
+};
+// Varint and fixed-width fields, and every invalid tag, from `position` (just after the
+// tag) on; fills field's number, type, value and bytes.
+OtherField read_other_field(std::string_view data, std::size_t position, std::uint64_t tag,
+                            Field& field);
 }  // namespace detail
 
 [[gnu::always_inline]] inline bool Reader::next(Field& field) {
@@ -92,11 +108,11 @@ inline bool read_varint(std::string_view data, std::size_t& position, std::uint6
   if (!detail::read_varint(data_, position_, tag)) {
     return fail("truncated or overlong varint in a tag");
   }
-  if (tag < 8 || tag > kMaxTag) return next_other(field, start, tag);
-  if ((tag & 7) != 2) {
+  if ((tag & 7) != 2 || tag < 8 || tag > kMaxTag) {
     // Timestamps and one-byte varints (kinds, codes, counts) are most of the rest; the
-    // other cases (longer varints, fixed32, invalid wire types) are decided out of line.
-    if ((tag & 7) == 1 && data_.size() - position_ >= 8) {
+    // other cases (longer varints, fixed32, invalid tags) are decided out of line.
+    const bool valid_number = tag >= 8 && tag <= kMaxTag;
+    if (valid_number && (tag & 7) == 1 && data_.size() - position_ >= 8) {
       field.number = static_cast<std::uint32_t>(tag >> 3);
       field.type = WireType::fixed64;
       std::memcpy(&field.value, data_.data() + position_, 8);
@@ -108,7 +124,7 @@ inline bool read_varint(std::string_view data, std::size_t& position, std::uint6
       field.raw = data_.substr(start, position_ - start);
       return true;
     }
-    if ((tag & 7) == 0 && position_ < data_.size() &&
+    if (valid_number && (tag & 7) == 0 && position_ < data_.size() &&
         static_cast<unsigned char>(data_[position_]) < 0x80) {
       field.number = static_cast<std::uint32_t>(tag >> 3);
       field.type = WireType::varint;
@@ -118,7 +134,11 @@ inline bool read_varint(std::string_view data, std::size_t& position, std::uint6
       field.raw = data_.substr(start, position_ - start);
       return true;
     }
-    return next_other(field, start, tag);
+    const detail::OtherField other = detail::read_other_field(data_, position_, tag, field);
+    if (other.error != nullptr) return fail(other.error);
+    position_ = other.end;
+    field.raw = data_.substr(start, position_ - start);
+    return true;
   }
   field.number = static_cast<std::uint32_t>(tag >> 3);
   field.type = WireType::length_delimited;
