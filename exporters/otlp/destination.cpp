@@ -309,6 +309,7 @@ void Destination::on_retry(Flight& flight, ExportOutcome outcome) {
 void Destination::forget(const Item& item) {
   queued_spans_ -= item.spans;
   queued_bytes_ -= item.bytes;
+  if (on_room_) on_room_();
 }
 
 void Destination::drop_items(std::vector<Item>& items, const std::string& reason) {

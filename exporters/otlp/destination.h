@@ -78,6 +78,10 @@ class Destination {
   // before the loop runs.
   std::string open_spool();
 
+  // Runs whenever requests leave the queue (delivered, dropped or abandoned), so that a
+  // sender waiting for room hears of it. Must not call back into this destination.
+  void on_room(std::function<void()> callback) { on_room_ = std::move(callback); }
+
   const std::string& name() const { return config_.name; }
   config::OnFull on_full() const { return config_.on_full; }
   // Whether a request of `bytes` fits now without dropping anything.
@@ -166,6 +170,7 @@ class Destination {
   std::chrono::steady_clock::time_point paused_until_{};
   bool flushing_ = false;
   std::function<void()> flushed_;
+  std::function<void()> on_room_;
   net::CurlMulti& multi_;
   std::unique_ptr<Spool> spool_;
   std::uint64_t spool_dropped_spans_ = 0;  // kept when the spool closes

@@ -35,7 +35,8 @@ class Intake {
   virtual ~Intake() = default;
   using Done = std::function<void(Admission)>;
   // `request` is an ExportTraceServiceRequest in protobuf, not yet validated. `done` runs
-  // exactly once on the loop thread, inside submit() or later (after a spool write).
+  // exactly once on the loop thread, inside submit() or later (after a spool write, or
+  // after waiting for room in a full queue).
   virtual void submit(std::string request, std::string_view protocol, Done done) = 0;
   // Counts a request a receiver refused before it could be submitted (undecodable
   // framing, too large, wrong content type), for covet_sidecar_otlp_refused_spans_total:

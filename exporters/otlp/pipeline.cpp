@@ -42,17 +42,45 @@ constexpr auto kRecentFailure = std::chrono::minutes(1);
 // worth, so a batch leaving the queue makes room for as much arriving. It is the "few MiB"
 // above the queue bound that a sidecar under load keeps resident.
 constexpr std::size_t kSpareBufferBytes = 4 * 1024 * 1024;
+// How long a request may wait for room in a full queue before it is answered 503, and how
+// many bytes of requests may wait at once (at most an eighth of the smallest queue that
+// pushes back). Half a second: a sender told 503 waits a whole Retry-After second, and a
+// 4 MiB batch leaves the queue in milliseconds while the destination keeps up. The bytes:
+// these requests are in memory beside the queue, as many as a batch's worth.
+constexpr std::uint64_t kAdmissionWaitMs = 500;
+constexpr std::size_t kMaxWaitingBytes = 4 * 1024 * 1024;
+
+// What a request takes in a queue, allowing for the attributes enrichment may add.
+std::size_t queued_size_estimate(std::size_t request_bytes, std::size_t attributes) {
+  return request_bytes + 64 * attributes;
+}
 
 }  // namespace
 
 Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& log)
-    : config_(config), log_(log), buffers_(BufferPool::create(kSpareBufferBytes)), multi_(loop) {
+    : config_(config),
+      log_(log),
+      buffers_(BufferPool::create(kSpareBufferBytes)),
+      multi_(loop),
+      loop_(loop) {
+  uv_timer_init(loop_, &wait_timer_);
+  wait_timer_.data = this;
   for (const auto& [key, value] : config_.resource) {
     if (!value.empty()) resource_.emplace_back(key, value);
   }
   std::uint64_t seed = uv_hrtime();
   for (const config::OtlpExporterConfig& exporter : config_.exporters) {
     destinations_.push_back(std::make_unique<Destination>(loop, multi_, exporter, log_, seed++));
+  }
+  for (const auto& destination : destinations_) {
+    if (destination->on_full() != config::OnFull::backpressure || destination->spooled()) continue;
+    const std::size_t eighth = static_cast<std::size_t>(destination->max_bytes() / 8);
+    waiting_budget_ = std::min(waiting_budget_ == 0 ? kMaxWaitingBytes : waiting_budget_, eighth);
+    // Requests leaving a queue may let the first waiting one in, on the next loop turn
+    // (not from inside the destination's own callback).
+    destination->on_room([this] {
+      if (!waiting_.empty()) uv_timer_start(&wait_timer_, &Pipeline::on_wait_timer, 0, 0);
+    });
   }
   for (std::string_view protocol : {protocol_grpc, protocol_http_protobuf, protocol_http_json}) {
     received_spans_[std::string(protocol)] = 0;
@@ -77,22 +105,82 @@ void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 
 
 std::string Pipeline::buffer(std::size_t bytes) { return buffers_->take(bytes); }
 
-void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
-  // Backpressure is all or nothing: a request is queued for every destination or refused.
-  // It is decided before the request is read, so that under overload a 503 costs less than
-  // an acceptance; the size allows for the attributes enrichment may add.
-  const std::size_t bytes_estimate = request.size() + 64 * resource_.size();
+bool Pipeline::has_room(std::size_t bytes) const {
+  return std::all_of(destinations_.begin(), destinations_.end(), [bytes](const auto& destination) {
+    return destination->on_full() != config::OnFull::backpressure || destination->fits(bytes);
+  });
+}
+
+void Pipeline::refuse_full(std::string request, const Done& done) {
+  const std::size_t bytes = queued_size_estimate(request.size(), resource_.size());
+  std::string message = "queue full: retry later";
   for (const auto& destination : destinations_) {
-    if (destination->on_full() == config::OnFull::backpressure &&
-        !destination->fits(bytes_estimate)) {
-      count_refused("queue_full", 0);
-      buffers_->give_back(std::move(request));
-      done(Admission{Admission::Outcome::full,
-                     "queue full for destination " + destination->name() + ": retry later", 0,
-                     std::chrono::seconds(1)});
-      return;
+    if (destination->on_full() == config::OnFull::backpressure && !destination->fits(bytes)) {
+      message = "queue full for destination " + destination->name() + ": retry later";
+      break;
     }
   }
+  count_refused("queue_full", 0);
+  buffers_->give_back(std::move(request));
+  done(Admission{Admission::Outcome::full, std::move(message), 0, std::chrono::seconds(1)});
+}
+
+void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
+  // Backpressure is all or nothing: a request is queued for every destination or refused.
+  // It is decided before the request is validated, so that under overload a 503 costs less
+  // than an acceptance.
+  const std::size_t bytes = queued_size_estimate(request.size(), resource_.size());
+  if (waiting_.empty() && has_room(bytes)) {
+    admit(std::move(request), protocol, std::move(done));
+    return;
+  }
+  if (!abandoned_ && waiting_bytes_ + request.size() <= waiting_budget_) {
+    waiting_bytes_ += request.size();
+    waiting_.push_back(
+        Waiting{std::move(request), protocol, std::move(done), uv_now(loop_) + kAdmissionWaitMs});
+    if (waiting_.size() == 1) {
+      uv_timer_start(&wait_timer_, &Pipeline::on_wait_timer, kAdmissionWaitMs, 0);
+    }
+    return;
+  }
+  refuse_full(std::move(request), done);
+}
+
+void Pipeline::on_wait_timer(uv_timer_t* timer) {
+  static_cast<Pipeline*>(timer->data)->serve_waiting();
+}
+
+void Pipeline::serve_waiting() {
+  while (!waiting_.empty()) {
+    Waiting& front = waiting_.front();
+    const bool fits =
+        !abandoned_ && has_room(queued_size_estimate(front.request.size(), resource_.size()));
+    const bool expired = abandoned_ || uv_now(loop_) >= front.deadline_ms;
+    if (!fits && !expired) break;
+    Waiting waiting = std::move(front);
+    waiting_.pop_front();
+    waiting_bytes_ -= waiting.request.size();
+    if (fits) {
+      admit(std::move(waiting.request), waiting.protocol, std::move(waiting.done));
+    } else if (abandoned_) {
+      count_refused("shutdown", 0);
+      buffers_->give_back(std::move(waiting.request));
+      waiting.done(
+          Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
+    } else {
+      refuse_full(std::move(waiting.request), waiting.done);
+    }
+  }
+  if (waiting_.empty()) {
+    uv_timer_stop(&wait_timer_);
+    return;
+  }
+  const std::uint64_t now = uv_now(loop_);
+  const std::uint64_t deadline = waiting_.front().deadline_ms;
+  uv_timer_start(&wait_timer_, &Pipeline::on_wait_timer, deadline > now ? deadline - now : 0, 0);
+}
+
+void Pipeline::admit(std::string request, std::string_view protocol, Done done) {
   const ValidationResult valid = validate_export_request(request);
   if (!valid.ok) {
     count_refused("invalid", valid.spans);
@@ -187,6 +275,7 @@ void Pipeline::flush(std::function<void()> done) {
 void Pipeline::abandon() {
   if (abandoned_) return;
   abandoned_ = true;
+  serve_waiting();  // refuses every waiting request: nothing will make room any more
   for (const auto& destination : destinations_) {
     const std::uint64_t lost = destination->abandon();
     if (lost > 0) {
@@ -198,13 +287,16 @@ void Pipeline::abandon() {
 
 void Pipeline::close(std::function<void()> closed) {
   abandon();
-  auto remaining = std::make_shared<std::size_t>(destinations_.size() + 1);
+  auto remaining = std::make_shared<std::size_t>(destinations_.size() + 2);
   auto shared_closed = std::make_shared<std::function<void()>>(std::move(closed));
   auto one_closed = [remaining, shared_closed] {
     if (--*remaining == 0 && *shared_closed) (*shared_closed)();
   };
   for (const auto& destination : destinations_) destination->close(one_closed);
   multi_.close(one_closed);
+  wait_timer_closed_ = one_closed;
+  uv_close(reinterpret_cast<uv_handle_t*>(&wait_timer_),
+           [](uv_handle_t* handle) { static_cast<Pipeline*>(handle->data)->wait_timer_closed_(); });
 }
 
 std::vector<prometheus::MetricFamily> Pipeline::families() const {

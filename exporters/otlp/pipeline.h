@@ -4,6 +4,13 @@
 // the sender needs (400 for a malformed request, 503 / UNAVAILABLE while a destination with
 // on_full: backpressure has no room, so the SDK retries and nothing is lost).
 //
+// A request that finds such a queue full first waits for room, briefly (kAdmissionWait)
+// and within a small memory budget (kMaxWaitingBytes, and an eighth of the smallest such
+// queue): an export that completes meanwhile makes room, and the sender is answered late
+// rather than told to come back in a second. The waiting senders are served in arrival
+// order, and one that arrives while others wait queues behind them. Past the wait or the
+// budget, the answer is the 503 as before.
+//
 // Also the source of the covet_sidecar_otlp_* metrics and of the `traces` health check.
 //
 // Ownership: owns the destinations and the CurlMulti they export through; the loop, the
@@ -12,6 +19,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,7 +69,24 @@ class Pipeline final : public Intake {
   probes::ProbeResult check() const;
 
  private:
+  struct Waiting {
+    std::string request;
+    std::string_view protocol;  // one of the protocol_* constants
+    Done done;
+    std::uint64_t deadline_ms = 0;  // uv_now() past which it is refused
+  };
+
   void count_refused(std::string_view reason, std::uint64_t spans);
+  // Whether every destination with on_full: backpressure has room for `bytes` now.
+  bool has_room(std::size_t bytes) const;
+  // How a request that has room is taken: validated, enriched, queued everywhere.
+  void admit(std::string request, std::string_view protocol, Done done);
+  // 503 / UNAVAILABLE: a destination that pushes back has no room.
+  void refuse_full(std::string request, const Done& done);
+  // Admits the waiting requests that fit, refuses those that waited too long, and sets the
+  // timer for the next deadline.
+  void serve_waiting();
+  static void on_wait_timer(uv_timer_t* timer);
 
   const config::OtlpConfig& config_;
   Logger& log_;
@@ -73,6 +98,12 @@ class Pipeline final : public Intake {
   std::map<std::string, std::uint64_t, std::less<>> refused_spans_;     // by reason
   std::map<std::string, std::uint64_t, std::less<>> refused_requests_;  // by reason
   bool abandoned_ = false;
+  uv_loop_t* loop_;
+  uv_timer_t wait_timer_{};
+  std::deque<Waiting> waiting_;
+  std::size_t waiting_bytes_ = 0;
+  std::size_t waiting_budget_ = 0;  // 0: nothing waits (no backpressure destination)
+  std::function<void()> wait_timer_closed_;
 };
 
 }  // namespace covet::otlp

@@ -290,6 +290,64 @@ TEST(OtlpFaultIT, FullQueueAnswers503AndTheSdkRetriesUntilNothingIsLost) {
   }
 }
 
+// A request that finds the queue full is not refused at once: it waits, briefly, for an
+// export to make room and is then accepted. Only when nothing leaves the queue within the
+// wait is it answered 503 with Retry-After.
+TEST(OtlpFaultIT, ARequestWaitsForAnExportToMakeRoomBeforeItIsRefused) {
+  ASSERT_EQ(otel_tools_missing(), "");
+  JaegerStandin::Options slow;
+  slow.delay_ms = 150;  // every export takes this long
+  JaegerStandin standin(slow);
+  ASSERT_EQ(standin.start(), "");
+  OtlpSetup setup;
+  // One request per batch, one batch at a time: the queue drains a request per 150 ms.
+  setup.exporter_extra = "queue: { max_bytes: 64KiB }, max_concurrent_exports: 1";
+  setup.batch = "{ max_bytes: 8KiB, timeout: 0s }";
+  SidecarProcess sidecar(otlp_config(setup, standin.traces_url()));
+  ASSERT_TRUE(sidecar.start()) << sidecar.logs();
+  SidecarMetrics metrics(sidecar);
+  HttpClient client;
+  const std::vector<std::string> protobuf{"Content-Type: application/x-protobuf"};
+  const std::string message = otlp::testing::simple_request(100);
+  // Within what may wait at once (an eighth of the queue), and several to a queue.
+  ASSERT_LT(message.size(), 7u << 10);
+  ASSERT_GT(message.size(), 4u << 10);
+
+  // Three queues' worth, sent faster than they drain: each one past the first queue-full
+  // waits for an export, and none is refused.
+  const int requests = static_cast<int>(3 * (64u << 10) / message.size());
+  for (int i = 0; i < requests; ++i) {
+    const HttpResult result = client.post(receiver_url(setup), message, protobuf);
+    ASSERT_EQ(result.status, 200) << "request " << i << ": " << result.body << sidecar.logs();
+  }
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_refused_requests_total", {{"reason", "queue_full"}}),
+            0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metrics.value("covet_sidecar_otlp_exported_spans_total",
+                             {{"destination", "jaeger"}}) == requests * 100.0;
+      },
+      30s))
+      << sidecar.logs();
+
+  // Jaeger down: nothing leaves the queue, so once it is full a request waits out the wait
+  // and is refused, telling the sender when to retry.
+  standin.stop();
+  HttpResult refused;
+  double refused_after_s = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto sent_at = SteadyClock::now();
+    refused = client.post(receiver_url(setup), message, protobuf);
+    refused_after_s = seconds_since(sent_at);
+    if (refused.status != 200) break;
+  }
+  ASSERT_EQ(refused.status, 503) << refused.body << sidecar.logs();
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_GE(refused_after_s, 0.4);  // it waited (half a second) before the answer
+  EXPECT_EQ(metrics.value("covet_sidecar_otlp_refused_requests_total", {{"reason", "queue_full"}}),
+            1);
+}
+
 class OtlpDropIT : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OtlpDropIT, DropsAreCountedExactly) {
