@@ -103,7 +103,12 @@ void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
 
 void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
 
-std::string Pipeline::buffer(std::size_t bytes) { return buffers_->take(bytes); }
+std::string Pipeline::buffer(std::size_t bytes) {
+  // With room for one ResourceSpans' enrichment (the SDKs send one), so that the same
+  // buffers serve as received and as enriched requests when they are recycled.
+  if (resource_.empty()) return buffers_->take(bytes);
+  return buffers_->take(enriched_size_bound(bytes, 1, resource_));
+}
 
 bool Pipeline::has_room(std::size_t bytes) const {
   return std::all_of(destinations_.begin(), destinations_.end(), [bytes](const auto& destination) {
@@ -207,7 +212,7 @@ void Pipeline::admit(std::string request, std::string_view protocol, Done done) 
   if (resource_.empty()) {
     shared = buffers_->share(std::move(request));
   } else {
-    const std::size_t room = request.size() + request.size() / 8 + 256;  // as enrich reserves
+    const std::size_t room = enriched_size_bound(request.size(), valid.resource_spans, resource_);
     shared = buffers_->share(enrich_resources(request, resource_, buffers_->take(room)));
     buffers_->give_back(std::move(request));
   }

@@ -600,9 +600,14 @@ std::string enrich_resources(std::string_view request, const ResourceAttributes&
     out.assign(request);
     return out;
   }
-  out.reserve(request.size() + request.size() / 8 + 256);
-  Reader reader(request);
+  std::size_t resource_spans = 0;
+  Reader count(request);
   Field field;
+  while (count.next(field)) {
+    if (field.number == 1 && field.type == WireType::length_delimited) ++resource_spans;
+  }
+  out.reserve(enriched_size_bound(request.size(), resource_spans, attributes));
+  Reader reader(request);
   while (reader.next(field)) {
     if (field.number == 1 && field.type == WireType::length_delimited) {
       if (!enrich_one(field.bytes, attributes, out)) {
@@ -618,6 +623,21 @@ std::string enrich_resources(std::string_view request, const ResourceAttributes&
     return out;
   }
   return out;
+}
+
+std::size_t enriched_size_bound(std::size_t request_bytes, std::size_t resource_spans,
+                                const ResourceAttributes& attributes) {
+  // An attribute is a KeyValue field holding a key field and an AnyValue field holding a
+  // string field: four tags and four lengths, each length at most a 5-byte varint here.
+  constexpr std::size_t kAttributeFraming = 4 * (1 + 5);
+  // Per ResourceSpans: its own length and its resource's may each grow by a few bytes, and
+  // a ResourceSpans without a resource gains a resource field's tag and length.
+  constexpr std::size_t kResourceSpansFraming = 32;
+  std::size_t added = kResourceSpansFraming;
+  for (const auto& [key, value] : attributes) {
+    added += key.size() + value.size() + kAttributeFraming;
+  }
+  return request_bytes + resource_spans * added;
 }
 
 std::string encode_response(std::size_t rejected_spans, std::string_view error_message) {

@@ -60,6 +60,13 @@ using ResourceAttributes = std::vector<std::pair<std::string, std::string>>;
 std::string enrich_resources(std::string_view request, const ResourceAttributes& attributes,
                              std::string out = {});
 
+// The most bytes enrich_resources can make of a request of `request_bytes` with
+// `resource_spans` ResourceSpans: what it reserves, and so the size of buffer to hand it.
+// Close to the request's size, so that a buffer that held a request can hold its
+// enrichment, and the other way round, when they are recycled (see BufferPool::take).
+std::size_t enriched_size_bound(std::size_t request_bytes, std::size_t resource_spans,
+                                const ResourceAttributes& attributes);
+
 // An ExportTraceServiceResponse: empty on full success; with partial_success when spans
 // were rejected or there is a message to pass on (the spec's warning case).
 std::string encode_response(std::size_t rejected_spans, std::string_view error_message);

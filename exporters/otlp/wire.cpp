@@ -47,7 +47,8 @@ namespace detail {
 // Length-delimited fields with a valid tag never come here: Reader::next() reads them inline.
 OtherField read_other_field(std::string_view data, std::size_t position, std::uint64_t tag,
                             Field& field) {
-  if (tag > 0xFFFFFFFFu) return {0, "tag past 32 bits"};
+  // The largest tag is the largest field number with wire type 7: 2^32-1.
+  if (tag > ((kMaxFieldNumber << 3) | 7)) return {0, "tag past 32 bits"};
   const std::uint64_t number = tag >> 3;
   if (number == 0 || number > kMaxFieldNumber) return {0, "invalid field number"};
   field.number = static_cast<std::uint32_t>(number);

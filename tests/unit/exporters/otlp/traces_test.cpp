@@ -385,6 +385,44 @@ TEST(OtlpEnrich, KeepsOtherTopLevelFieldsAndSurvivesConcatenation) {
   }
 }
 
+// The pipeline hands enrich_resources a buffer of enriched_size_bound bytes, recycled from
+// received and exported requests alike: it must be enough for every shape, or the string
+// would grow into a buffer no later request can reuse.
+TEST(OtlpEnrich, TheSizeBoundHoldsEveryShapeWithoutGrowing) {
+  std::string unknown;
+  wire::put_varint_field(unknown, 5, 9);
+  const ResourceAttributes attributes{{"k8s.pod.name", "checkout-7d9f-abcde"},
+                                      {"k8s.namespace.name", "shop"},
+                                      {"long", std::string(300, 'x')}};
+  const std::vector<std::pair<std::string, std::size_t>> shapes{
+      {simple_request(1), 1},
+      {fixture("js_sdk_request.pb"), 1},
+      // No resource at all, then a resource split over two fields.
+      {request({resource_spans({}, {scope_spans({span(trace_id(1), span_id(1))})}),
+                message(1, attribute(1, "a", "1")) + message(1, attribute(1, "b", "2")) +
+                    message(2, scope_spans({span(trace_id(2), span_id(2))}))}),
+       2},
+      // Many small ResourceSpans, each under 128 bytes until enriched.
+      {simple_request(1, "a") + unknown + simple_request(1, "b") + simple_request(1, "c") +
+           simple_request(1, "d"),
+       4},
+  };
+  for (const auto& [original, resource_spans] : shapes) {
+    const std::size_t bound = enriched_size_bound(original.size(), resource_spans, attributes);
+    std::string buffer;
+    buffer.reserve(bound);
+    const std::size_t capacity = buffer.capacity();
+    const std::string enriched = enrich_resources(original, attributes, std::move(buffer));
+    ASSERT_TRUE(validate_export_request(enriched).ok);
+    EXPECT_GT(enriched.size(), original.size());
+    EXPECT_LE(enriched.size(), bound);
+    EXPECT_EQ(enriched.capacity(), capacity);  // built in the buffer it was given
+  }
+  // Close to the request: a recycled buffer for one fits the other (BufferPool::take takes
+  // one at most an eighth larger than asked).
+  EXPECT_LE(enriched_size_bound(28393, 1, attributes), 28393 + 28393 / 8);
+}
+
 TEST(OtlpEnrich, AnUnreadableRequestComesBackUnchanged) {
   const std::string broken = "\x0a\x05\x0a\x09";
   EXPECT_EQ(enrich_resources(broken, {{"a", "b"}}), broken);
