@@ -72,16 +72,19 @@ Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& lo
   for (const config::OtlpExporterConfig& exporter : config_.exporters) {
     destinations_.push_back(std::make_unique<Destination>(loop, multi_, exporter, log_, seed++));
   }
+  bool pushes_back = false;
+  std::size_t budget = kMaxWaitingBytes;
   for (const auto& destination : destinations_) {
     if (destination->on_full() != config::OnFull::backpressure || destination->spooled()) continue;
-    const std::size_t eighth = static_cast<std::size_t>(destination->max_bytes() / 8);
-    waiting_budget_ = std::min(waiting_budget_ == 0 ? kMaxWaitingBytes : waiting_budget_, eighth);
+    pushes_back = true;
+    budget = std::min(budget, static_cast<std::size_t>(destination->max_bytes() / 8));
     // Requests leaving a queue may let the first waiting one in, on the next loop turn
     // (not from inside the destination's own callback).
     destination->on_room([this] {
       if (!waiting_.empty()) uv_timer_start(&wait_timer_, &Pipeline::on_wait_timer, 0, 0);
     });
   }
+  waiting_budget_ = pushes_back ? budget : 0;
   for (std::string_view protocol : {protocol_grpc, protocol_http_protobuf, protocol_http_json}) {
     received_spans_[std::string(protocol)] = 0;
   }
@@ -110,32 +113,35 @@ std::string Pipeline::buffer(std::size_t bytes) {
   return buffers_->take(enriched_size_bound(bytes, 1, resource_));
 }
 
-bool Pipeline::has_room(std::size_t bytes) const {
-  return std::all_of(destinations_.begin(), destinations_.end(), [bytes](const auto& destination) {
-    return destination->on_full() != config::OnFull::backpressure || destination->fits(bytes);
-  });
+const Destination* Pipeline::full_destination(std::size_t request_bytes) const {
+  const std::size_t bytes = queued_size_estimate(request_bytes, resource_.size());
+  for (const auto& destination : destinations_) {
+    if (destination->on_full() == config::OnFull::backpressure && !destination->fits(bytes)) {
+      return destination.get();
+    }
+  }
+  return nullptr;
+}
+
+void Pipeline::refuse(std::string request, const Done& done, std::string_view reason,
+                      std::uint64_t spans, std::string message) {
+  count_refused(reason, spans);
+  buffers_->give_back(std::move(request));
+  done(Admission{Admission::Outcome::full, std::move(message), 0, std::chrono::seconds(1)});
 }
 
 void Pipeline::refuse_full(std::string request, const Done& done) {
-  const std::size_t bytes = queued_size_estimate(request.size(), resource_.size());
-  std::string message = "queue full: retry later";
-  for (const auto& destination : destinations_) {
-    if (destination->on_full() == config::OnFull::backpressure && !destination->fits(bytes)) {
-      message = "queue full for destination " + destination->name() + ": retry later";
-      break;
-    }
-  }
-  count_refused("queue_full", 0);
-  buffers_->give_back(std::move(request));
-  done(Admission{Admission::Outcome::full, std::move(message), 0, std::chrono::seconds(1)});
+  const Destination* full = full_destination(request.size());
+  refuse(std::move(request), done, "queue_full", 0,
+         full != nullptr ? "queue full for destination " + full->name() + ": retry later"
+                         : "queue full: retry later");
 }
 
 void Pipeline::submit(std::string request, std::string_view protocol, Done done) {
   // Backpressure is all or nothing: a request is queued for every destination or refused.
   // It is decided before the request is validated, so that under overload a 503 costs less
   // than an acceptance.
-  const std::size_t bytes = queued_size_estimate(request.size(), resource_.size());
-  if (waiting_.empty() && has_room(bytes)) {
+  if (waiting_.empty() && full_destination(request.size()) == nullptr) {
     admit(std::move(request), protocol, std::move(done));
     return;
   }
@@ -158,8 +164,7 @@ void Pipeline::on_wait_timer(uv_timer_t* timer) {
 void Pipeline::serve_waiting() {
   while (!waiting_.empty()) {
     Waiting& front = waiting_.front();
-    const bool fits =
-        !abandoned_ && has_room(queued_size_estimate(front.request.size(), resource_.size()));
+    const bool fits = !abandoned_ && full_destination(front.request.size()) == nullptr;
     const bool expired = abandoned_ || uv_now(loop_) >= front.deadline_ms;
     if (!fits && !expired) break;
     Waiting waiting = std::move(front);
@@ -168,10 +173,7 @@ void Pipeline::serve_waiting() {
     if (fits) {
       admit(std::move(waiting.request), waiting.protocol, std::move(waiting.done));
     } else if (abandoned_) {
-      count_refused("shutdown", 0);
-      buffers_->give_back(std::move(waiting.request));
-      waiting.done(
-          Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
+      refuse(std::move(waiting.request), waiting.done, "shutdown", 0, "shutting down");
     } else {
       refuse_full(std::move(waiting.request), waiting.done);
     }
@@ -195,9 +197,7 @@ void Pipeline::admit(std::string request, std::string_view protocol, Done done) 
   }
   if (abandoned_) {
     // After the grace period nothing leaves any more: the sender should go elsewhere.
-    count_refused("shutdown", valid.spans);
-    buffers_->give_back(std::move(request));
-    done(Admission{Admission::Outcome::full, "shutting down", 0, std::chrono::seconds(1)});
+    refuse(std::move(request), done, "shutdown", valid.spans, "shutting down");
     return;
   }
   if (const auto counter = received_spans_.find(protocol); counter != received_spans_.end()) {

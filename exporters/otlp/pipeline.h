@@ -4,7 +4,7 @@
 // the sender needs (400 for a malformed request, 503 / UNAVAILABLE while a destination with
 // on_full: backpressure has no room, so the SDK retries and nothing is lost).
 //
-// A request that finds such a queue full first waits for room, briefly (kAdmissionWait)
+// A request that finds such a queue full first waits for room, briefly (kAdmissionWaitMs)
 // and within a small memory budget (kMaxWaitingBytes, and an eighth of the smallest such
 // queue): an export that completes meanwhile makes room, and the sender is answered late
 // rather than told to come back in a second. The waiting senders are served in arrival
@@ -77,11 +77,15 @@ class Pipeline final : public Intake {
   };
 
   void count_refused(std::string_view reason, std::uint64_t spans);
-  // Whether every destination with on_full: backpressure has room for `bytes` now.
-  bool has_room(std::size_t bytes) const;
+  // The first destination with on_full: backpressure that has no room now for a request of
+  // `request_bytes` (enriched); nullptr when every one has.
+  const Destination* full_destination(std::size_t request_bytes) const;
   // How a request that has room is taken: validated, enriched, queued everywhere.
   void admit(std::string request, std::string_view protocol, Done done);
-  // 503 / UNAVAILABLE: a destination that pushes back has no room.
+  // 503 / UNAVAILABLE with Retry-After, counted under `reason`.
+  void refuse(std::string request, const Done& done, std::string_view reason, std::uint64_t spans,
+              std::string message);
+  // refuse() because a destination that pushes back has no room.
   void refuse_full(std::string request, const Done& done);
   // Admits the waiting requests that fit, refuses those that waited too long, and sets the
   // timer for the next deadline.
