@@ -294,7 +294,12 @@ std::string JaegerStandin::start() {
       argv.insert(argv.end(), {"--delay-ms", std::to_string(options_.delay_ms)});
     }
     process_ = std::make_unique<ExternalProcess>(argv, std::vector<std::string>{});
-    if (process_->start() && process_->wait_listening(port_, 15s)) return "";
+    // Whatever accepts connections must be this stand-in, not another test's server that
+    // took a free port, or a connection to itself.
+    if (process_->start() && process_->wait_listening(port_, 15s) && request_count() >= 0) {
+      port_hold_.reset();
+      return "";
+    }
     failures += "jaeger_standin.js on port " + std::to_string(port_) +
                 " did not start listening: " + process_->logs() + "\n";
     if (keep_port_) break;
@@ -306,6 +311,7 @@ void JaegerStandin::stop() {
   // ExternalProcess's destructor: SIGTERM, then SIGKILL.
   process_.reset();
   keep_port_ = port_ != 0;
+  if (keep_port_) port_hold_ = std::make_unique<PortHold>(port_);
 }
 
 std::string JaegerStandin::traces_url() const {

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/integration/port_hold.h"
 #include "tests/support/json_value.h"
 
 namespace covet::testing {
@@ -75,7 +76,8 @@ class JaegerStandin {
   // listens. "" on success, else what failed, with the process's output. What was received
   // before a stop() is forgotten.
   std::string start();
-  // SIGTERM, then SIGKILL; the port is kept for the next start() (a Jaeger outage).
+  // SIGTERM, then SIGKILL; the port is kept for the next start() (a Jaeger outage): held,
+  // so that no other process takes it meanwhile, and connecting to it is refused.
   void stop();
 
   std::uint16_t port() const { return port_; }
@@ -96,7 +98,8 @@ class JaegerStandin {
  private:
   Options options_;
   std::uint16_t port_ = 0;
-  bool keep_port_ = false;  // after stop(): start() again on the same port
+  bool keep_port_ = false;               // after stop(): start() again on the same port
+  std::unique_ptr<PortHold> port_hold_;  // from stop() until the next start() listens
   std::unique_ptr<ExternalProcess> process_;
 };
 

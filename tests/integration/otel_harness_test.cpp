@@ -5,8 +5,11 @@
 // end-to-end test through the sidecar cannot be believed either way.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -208,6 +211,15 @@ TEST(OtelHarnessIT, TheStandinComesBackOnTheSamePortAndResetForgets) {
   standin.stop();
   EXPECT_EQ(standin.request_count(), -1);
   EXPECT_NE(standin.contents().error, "");
+  // Meanwhile the port is held: no other test's server can bind it and take the exports.
+  const int other = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_NE(::bind(other, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(errno, EADDRINUSE);
+  ::close(other);
   ASSERT_EQ(standin.start(), "");
   EXPECT_EQ(standin.port(), port);
   const SendSpansResult result = send_spans("http", standin.traces_url(), 5, true);

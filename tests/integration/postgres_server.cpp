@@ -109,6 +109,7 @@ std::string PostgresServer::start() {
     return "pg_ctl start failed:\n" + started.out + "\nserver log:\n" + text;
   }
   running_ = true;
+  port_hold_.reset();
   if (options_.replica_of != nullptr) return "";  // read-only; the role came with the copy
   int rc = 0;
   const std::string out =
@@ -124,6 +125,7 @@ std::string PostgresServer::stop_immediate() {
   const CommandResult stopped = run_shell(as_postgres(fmt::format(
       "{}/pg_ctl -D {} -m immediate -w -t 30 stop", kBinDir, shell_quote(dir_ + "/data"))));
   running_ = false;
+  port_hold_ = std::make_unique<PortHold>(port_);
   return stopped.exit_code == 0 ? "" : "pg_ctl stop failed:\n" + stopped.out;
 }
 

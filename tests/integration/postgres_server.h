@@ -8,7 +8,10 @@
 // them; TCP connections need a password (scram-sha-256), which is what the probe uses.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "tests/integration/port_hold.h"
 
 namespace covet::testing {
 
@@ -38,6 +41,7 @@ class PostgresServer {
 
   // initdb (first call only), start, and create kUser. Empty on success, else what failed.
   std::string start();
+  // The port stays held (refusing connections, see PortHold) until the next start().
   std::string stop_immediate();
 
   std::uint16_t port() const { return port_; }
@@ -55,6 +59,7 @@ class PostgresServer {
   std::uint16_t port_ = 0;
   bool initialized_ = false;
   bool running_ = false;
+  std::unique_ptr<PortHold> port_hold_;
 };
 
 }  // namespace covet::testing

@@ -127,7 +127,10 @@ std::string RedisServer::start() {
       return "redis-server exited at startup; log:\n" + log();
     }
     last = command({"PING"}, 500ms);
-    if (last == "PONG") return "";
+    if (last == "PONG") {
+      port_hold_.reset();
+      return "";
+    }
     std::this_thread::sleep_for(20ms);
   }
   kill();
@@ -145,6 +148,7 @@ void RedisServer::kill() {
     std::this_thread::sleep_for(5ms);
   }
   pid_ = -1;
+  port_hold_ = std::make_unique<PortHold>(port_);
 }
 
 std::string RedisServer::command(const std::vector<std::string>& args,

@@ -11,8 +11,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "tests/integration/port_hold.h"
 
 namespace covet::testing {
 
@@ -36,7 +39,8 @@ class RedisServer {
   // Starts (again, on the same port) and waits until it answers PING, at most 10 s. Empty on
   // success, else what failed, with the server's log.
   std::string start();
-  // SIGKILL and reap; returns at once if not running.
+  // SIGKILL and reap; returns at once if not running. The port stays held (refusing
+  // connections, see PortHold) until start() has the server answering on it again.
   void kill();
   bool running() const { return pid_ > 0; }
 
@@ -59,6 +63,7 @@ class RedisServer {
   std::string dir_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::unique_ptr<PortHold> port_hold_;
 };
 
 }  // namespace covet::testing
