@@ -7,6 +7,7 @@
 #include <cassert>
 #include <csignal>
 
+#include "agent/heap.h"
 #include "agent/process_metrics.h"
 #include "config/duration.h"
 #include "covet/version.h"
@@ -16,6 +17,10 @@ namespace covet {
 namespace {
 
 constexpr std::uint64_t kRefreshIntervalMs = 1000;
+// How often memory that traffic no longer needs goes back to the kernel: often enough that
+// resident memory falls back within seconds of a burst, rarely enough that traffic which
+// keeps coming keeps its buffers (and malloc_trim's walk of the heap costs nothing).
+constexpr std::uint64_t kMemoryReleaseIntervalMs = 5000;
 // After grace_period the loop is stopped even if something (a statvfs stuck in the thread
 // pool on a dead NFS mount) still holds it open.
 constexpr std::uint64_t kHardStopSlackMs = 1000;
@@ -125,7 +130,7 @@ int Agent::run() {
   limits.request_timeout = config_.server.request_timeout;
   server_ = std::make_unique<http::Server>(&loop_, *router_, limits, log_);
 
-  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_}) {
+  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_, &memory_timer_}) {
     uv_timer_init(&loop_, timer);
     timer->data = this;
     ++open_handles_;
@@ -160,6 +165,14 @@ int Agent::run() {
         self->on_transitions(self->model_.refresh());
       },
       kRefreshIntervalMs, kRefreshIntervalMs);
+  uv_timer_start(
+      &memory_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Agent*>(t->data);
+        if (self->pipeline_) self->pipeline_->release_spare_buffers();
+        release_free_heap();
+      },
+      kMemoryReleaseIntervalMs, kMemoryReleaseIntervalMs);
 
   scheduler_->start();
   const std::string listen_text = fmt::format("{}:{}", config_.listen.host, server_->bound_port());
@@ -373,7 +386,7 @@ void Agent::finish_shutdown() {
 void Agent::close_everything() {
   closing_ = true;
   auto on_closed = [](uv_handle_t* h) { --static_cast<Agent*>(h->data)->open_handles_; };
-  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_}) {
+  for (uv_timer_t* timer : {&refresh_timer_, &drain_timer_, &grace_timer_, &memory_timer_}) {
     uv_timer_stop(timer);
     uv_close(as_handle(timer), on_closed);
   }

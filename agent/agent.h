@@ -92,6 +92,7 @@ class Agent {
   uv_timer_t refresh_timer_{};    // staleness: re-evaluate even when no result arrives
   uv_timer_t drain_timer_{};      // drain_delay after the signal
   uv_timer_t grace_timer_{};      // grace_period after the signal
+  uv_timer_t memory_timer_{};     // spare buffers and free heap back to the kernel
   uv_timer_t hard_stop_timer_{};  // see finish_shutdown()
   bool hard_stop_armed_ = false;
   int open_handles_ = 0;

@@ -33,7 +33,10 @@
 #                over the round: ~100 means the server's core was the limit.
 #   Between rounds the sidecar's queue is let drain (covet_sidecar_otlp_queue_bytes 0).
 # Memory: VmRSS and RssAnon of each sidecar (/proc/PID/status) sampled every 0.1 s for the
-#   whole run: the peak, against the queue limit (64 MiB), and VmHWM at the end.
+#   whole run: the peak, against the queue limit (64 MiB), and VmHWM at the end; then
+#   RssAnon once more after 11 s without traffic: what stays resident after a burst (the
+#   agent gives spare buffers and free heap back every 5 s; the first pass after a burst
+#   still keeps what that burst used).
 # Latency: wrk -t1 -c$LAT_CONNECTIONS --latency with a Lua delay() of LAT_DELAY_MS between a
 #   connection's requests (a moderate rate, well below saturation: wrk has no fixed-rate
 #   mode), directly to the sink, through the nginx proxy and through the sidecar, alternating,
@@ -367,10 +370,12 @@ for n in $span_sizes; do
 done
 
 # --- memory
-declare -A peak_rss=() peak_anon=() hwm=()
+declare -A peak_rss=() peak_anon=() hwm=() after_anon=()
+sleep 11
 for name in "${!sidecar_pid[@]}"; do
   read -r peak_rss[$name] peak_anon[$name] < <(awk -v n="$name" '$1 == n {if ($2 > r) r = $2; if ($3 > a) a = $3} END {print r, a}' "$work/rss.samples")
   hwm[$name]="$(awk '/^VmHWM:/ {print $2}' "/proc/${sidecar_pid[$name]}/status")"
+  after_anon[$name]="$(awk '/^RssAnon:/ {print $2}' "/proc/${sidecar_pid[$name]}/status")"
 done
 samples="$(wc -l <"$work/rss.samples")"
 
@@ -422,7 +427,7 @@ lat_table() {
 mem_table() {
   local name
   for name in sidecar sidecar_res sidecar_gzip; do
-    echo "| $(label "$name" | sed 's/ (1 round)//') | ${idle_rss[$name]} / ${idle_anon[$name]} | **${peak_rss[$name]} / ${peak_anon[$name]}** ($(mib "${peak_rss[$name]}") / $(mib "${peak_anon[$name]}") MiB) | ${hwm[$name]} |"
+    echo "| $(label "$name" | sed 's/ (1 round)//') | ${idle_rss[$name]} / ${idle_anon[$name]} | **${peak_rss[$name]} / ${peak_anon[$name]}** ($(mib "${peak_rss[$name]}") / $(mib "${peak_anon[$name]}") MiB) | ${hwm[$name]} | ${after_anon[$name]} |"
   done
 }
 
@@ -448,8 +453,8 @@ $(lat_table)
 
 Sidecar memory (/proc/PID/status, $samples samples every 0.1 s over the whole run; queue limit ${QUEUE_MAX_MIB} MiB):
 
-| sidecar | idle VmRSS / RssAnon KiB | peak VmRSS / RssAnon KiB | VmHWM KiB at the end |
-|---|---|---|---|
+| sidecar | idle VmRSS / RssAnon KiB | peak VmRSS / RssAnon KiB | VmHWM KiB at the end | RssAnon KiB 11 s after the last request |
+|---|---|---|---|---|
 $(mem_table)
 
 Target: peak RSS ≤ queue limit + a few MiB.

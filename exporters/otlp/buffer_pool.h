@@ -1,15 +1,21 @@
 #pragma once
-// Recycles the buffers that received requests live in. A request of a few hundred KiB is
-// above the allocator's mmap threshold (fixed at 128 KiB in agent/main.cpp to keep the
-// scrape path's memory bounded), so without this every request would be a fresh mapping:
-// a page fault per 4 KiB on the way in, an munmap on the way out, a quarter of a receiver's
-// time for 288 KB requests (perf, bench/otlp.sh). Smaller requests come from the heap, but
-// a batch's worth freed at once is trimmed off its top and faulted in again: 5.5 faults per
-// 28 KB request without recycling, 1.4 with it. Exported requests hand their buffers back;
-// the next requests are read into them.
+// Recycles the buffers that received requests live in. A request comes from the heap
+// (below the 1 MiB mapping threshold, agent/heap.h), and memory freed there goes back to
+// the kernel (at the heap's top at once, elsewhere every few seconds), to be faulted in
+// again page by page when the next requests need it: a quarter of a receiver's time for
+// 288 KB requests (perf, bench/otlp.sh), and 5.5 faults per 28 KB request without
+// recycling, 1.4 with it. Exported requests hand their buffers back; the next requests are
+// read into them.
 //
-// Thread-safe: a spool's writer thread may drop the last reference to a request. The
-// spare buffers are bounded in bytes, so at most that much stays resident after a burst.
+// How much it keeps: spares up to `floor_bytes` always; beyond that, as long as the spares
+// and the requests still out (shared, in a queue) together stay within `budget_bytes`, the
+// memory a full queue holds anyway. A floor alone is too little under load: a 4 MiB batch
+// exported while 16 connections deliver 288 KB requests leaves more buffers than the floor
+// keeps, and the next ones are fresh memory again. trim(), called every few seconds,
+// frees the spares beyond what the last interval took (and the floor), so a burst does not
+// stay resident once the traffic is gone.
+//
+// Thread-safe: a spool's writer thread may drop the last reference to a request.
 
 #include <cstddef>
 #include <memory>
@@ -21,8 +27,9 @@ namespace covet::otlp {
 
 class BufferPool : public std::enable_shared_from_this<BufferPool> {
  public:
-  // Made through create(): the buffers it shares hold a weak reference back to it.
-  static std::shared_ptr<BufferPool> create(std::size_t max_spare_bytes);
+  // Made through create(): the buffers it shares hold a weak reference back to it. A budget
+  // below the floor is the floor.
+  static std::shared_ptr<BufferPool> create(std::size_t floor_bytes, std::size_t budget_bytes = 0);
 
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
@@ -35,17 +42,25 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
   // `buffer`, shared and immutable; its memory comes back here when the last reference
   // is dropped (or is freed, if the pool is gone by then).
   std::shared_ptr<const std::string> share(std::string buffer);
+  // Frees the spares beyond the floor and beyond what take() handed out since the last trim.
+  void trim();
 
   std::size_t spare_bytes() const;
   std::size_t spare_buffers() const;
+  std::size_t shared_bytes() const;  // of the buffers share() gave out, not back yet
 
  private:
-  explicit BufferPool(std::size_t max_spare_bytes);
+  BufferPool(std::size_t floor_bytes, std::size_t budget_bytes);
+  // Whether a spare of `capacity` more bytes stays within the limits; under mutex_.
+  bool keeps(std::size_t capacity) const;
 
-  const std::size_t max_spare_bytes_;
+  const std::size_t floor_bytes_;
+  const std::size_t budget_bytes_;
   mutable std::mutex mutex_;
-  std::vector<std::string> spares_;
+  std::vector<std::string> spares_;  // never grows past its reserve (see the constructor)
   std::size_t spare_bytes_ = 0;
+  std::size_t shared_bytes_ = 0;
+  std::size_t taken_since_trim_ = 0;
 };
 
 }  // namespace covet::otlp

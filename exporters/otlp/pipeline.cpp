@@ -38,10 +38,10 @@ void add_gauge(prometheus::MetricFamily& f, Labels labels, double value) {
 constexpr double kWarnFill = 0.8;
 // An export failure this recent still shows in the check.
 constexpr auto kRecentFailure = std::chrono::minutes(1);
-// Memory of exported requests kept for the next ones (see buffer_pool.h): a 4 MiB batch's
-// worth, so a batch leaving the queue makes room for as much arriving. It is the "few MiB"
-// above the queue bound that a sidecar under load keeps resident.
-constexpr std::size_t kSpareBufferBytes = 4 * 1024 * 1024;
+// Memory of exported requests kept for the next ones (see buffer_pool.h): always a 4 MiB
+// batch's worth, and under load as much as the largest queue has free (the memory a full
+// queue holds anyway), until release_spare_buffers().
+constexpr std::size_t kSpareBufferFloorBytes = 4 * 1024 * 1024;
 // How long a request may wait for room in a full queue before it is answered 503, and how
 // many bytes of requests may wait at once (at most an eighth of the smallest queue that
 // pushes back). Half a second: a sender told 503 waits a whole Retry-After second, and a
@@ -55,12 +55,20 @@ std::size_t queued_size_estimate(std::size_t request_bytes, std::size_t attribut
   return request_bytes + 64 * attributes;
 }
 
+std::size_t largest_queue_bytes(const config::OtlpConfig& config) {
+  std::uint64_t largest = 0;
+  for (const config::OtlpExporterConfig& exporter : config.exporters) {
+    largest = std::max(largest, exporter.queue_max_bytes);
+  }
+  return static_cast<std::size_t>(largest);
+}
+
 }  // namespace
 
 Pipeline::Pipeline(uv_loop_t* loop, const config::OtlpConfig& config, Logger& log)
     : config_(config),
       log_(log),
-      buffers_(BufferPool::create(kSpareBufferBytes)),
+      buffers_(BufferPool::create(kSpareBufferFloorBytes, largest_queue_bytes(config))),
       multi_(loop),
       loop_(loop) {
   uv_timer_init(loop_, &wait_timer_);

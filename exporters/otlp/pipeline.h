@@ -63,6 +63,9 @@ class Pipeline final : public Intake {
   // The grace period is over: what is left is counted and logged as lost.
   void abandon();
   void close(std::function<void()> closed);
+  // Frees the spare request buffers the last few seconds' traffic did not need (the agent
+  // calls it every few seconds, see BufferPool::trim).
+  void release_spare_buffers() { buffers_->trim(); }
 
   std::vector<prometheus::MetricFamily> families() const;
   // The `traces` check: queue fill, the age of the oldest queued span, recent failures.

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace covet::otlp {
 namespace {
@@ -78,6 +81,41 @@ TEST(BufferPool, SparesStayWithinTheirBound) {
   for (std::string& buffer : in_flight) pool->give_back(std::move(buffer));
   EXPECT_EQ(pool->spare_buffers(), 3u);  // 3 x 300 KiB fit in 1 MiB, a fourth does not
   EXPECT_LE(pool->spare_bytes(), 1024 * kKiB);
+}
+
+TEST(BufferPool, BeyondTheFloorSparesAndSharedRequestsStayWithinTheBudget) {
+  const auto pool = BufferPool::create(512 * kKiB, 4096 * kKiB);
+  std::vector<std::shared_ptr<const std::string>> queued;
+  for (int i = 0; i < 10; ++i) queued.push_back(pool->share(pool->take(300 * kKiB)));
+  EXPECT_EQ(pool->shared_bytes(), 3000 * kKiB);
+
+  std::vector<std::string> refused;
+  for (int i = 0; i < 5; ++i) refused.push_back(pool->take(300 * kKiB));
+  for (std::string& buffer : refused) pool->give_back(std::move(buffer));
+  EXPECT_EQ(pool->spare_buffers(), 3u);  // 3000 + 3 x 300 KiB within 4 MiB, a fourth is not
+
+  // The queue empties: its buffers become spares, as many as the budget holds.
+  queued.clear();
+  EXPECT_EQ(pool->shared_bytes(), 0u);
+  EXPECT_EQ(pool->spare_buffers(), 13u);  // 13 x 300 KiB = 3900 KiB
+  EXPECT_LE(pool->spare_bytes(), 4096 * kKiB);
+}
+
+TEST(BufferPool, TrimKeepsWhatTheLastIntervalTookAndFreesTheRestOfABurst) {
+  const auto pool = BufferPool::create(1024 * kKiB, 16384 * kKiB);
+  std::vector<std::string> burst;
+  for (int i = 0; i < 20; ++i) burst.push_back(pool->take(300 * kKiB));
+  for (std::string& buffer : burst) pool->give_back(std::move(buffer));
+  EXPECT_EQ(pool->spare_buffers(), 20u);
+
+  pool->trim();  // the interval took 20 buffers: traffic like it would take them again
+  EXPECT_EQ(pool->spare_buffers(), 20u);
+  pool->give_back(pool->take(300 * kKiB));
+  pool->trim();  // one buffer taken since: the floor's worth stays
+  EXPECT_EQ(pool->spare_buffers(), 3u);
+  EXPECT_LE(pool->spare_bytes(), 1024 * kKiB);
+  pool->trim();
+  EXPECT_EQ(pool->spare_buffers(), 3u);
 }
 
 TEST(BufferPool, SmallBuffersAreLeftToTheAllocator) {
