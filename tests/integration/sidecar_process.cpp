@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -204,23 +205,40 @@ bool RawConnection::wait_closed(std::chrono::milliseconds timeout) {
 }
 
 std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  // Bound without SO_REUSEADDR, so a port some socket still holds (a listener, a
+  // connection, TIME_WAIT) is refused here and another one tried.
+  const auto bind_loopback = [](std::uint16_t port) -> std::uint16_t {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    ::close(fd);
+    return bound ? ntohs(addr.sin_port) : 0;
+  };
+  std::random_device seed;
+  std::uniform_int_distribution<int> below_ephemeral(16384, 32767);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(below_ephemeral(seed));
+    if (bind_loopback(port) == port) return port;
+  }
+  return bind_loopback(0);  // the kernel's choice, from the ephemeral range
 }
 
 SidecarProcess::SidecarProcess(const std::string& config_yaml, std::vector<std::string> extra_args)
-    : extra_args_(std::move(extra_args)) {
+    : config_template_(config_yaml), extra_args_(std::move(extra_args)) {
   char tmpl[] = "/tmp/covet-it-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
   port_ = free_port();
-  std::string config = config_yaml;
+  write_config();
+}
+
+void SidecarProcess::write_config() {
+  std::string config = config_template_;
   replace_all(config, "{PORT}", std::to_string(port_));
   replace_all(config, "{DIR}", dir_);
   std::ofstream(dir_ + "/config.yaml") << config;
@@ -236,6 +254,25 @@ SidecarProcess::~SidecarProcess() {
 }
 
 bool SidecarProcess::start() {
+  for (int attempt = 0;; ++attempt) {
+    if (launch()) return true;
+    // free_port() only knows the port was free a moment ago: another process may have
+    // bound it before the agent did. Only our own {PORT}: a test that gives a port taken
+    // on purpose wants the failure.
+    const std::string taken =
+        "listen 127.0.0.1:" + std::to_string(port_) + ": address already in use";
+    if (attempt == 2 || !exited_ || config_template_.find("{PORT}") == std::string::npos ||
+        logs().find(taken) == std::string::npos) {
+      return false;
+    }
+    port_ = free_port();
+    write_config();
+  }
+}
+
+bool SidecarProcess::launch() {
+  exited_ = false;  // a process started again after an exit is a new one
+  exit_code_.reset();
   const std::string log_path = dir_ + "/stderr.log";
   const std::string config_path = dir_ + "/config.yaml";
   // Everything the child needs is prepared before fork(): the test process has threads, and

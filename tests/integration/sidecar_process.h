@@ -66,6 +66,10 @@ class RawConnection {
   std::string pending_;
 };
 
+// A loopback port that was free a moment ago, below the kernel's ephemeral range (32768 and
+// up): the kernel never hands such a port out as a connection's source port or for
+// bind(0), so between this call and the server's bind only another explicit pick can take
+// it. Random, so that tests running side by side rarely pick the same one.
 std::uint16_t free_port();
 
 class SidecarProcess {
@@ -76,7 +80,9 @@ class SidecarProcess {
 
   // "NAME=value" entries added to the environment the process starts with.
   void set_environment(std::vector<std::string> entries) { environment_ = std::move(entries); }
-  bool start();  // false if the process exits or the port is not open within 10 s
+  // False if the process exits or the port is not open within 10 s. When its {PORT} was
+  // taken meanwhile (the agent exits saying so), it tries again on another port.
+  bool start();
   std::uint16_t port() const { return port_; }
   std::string url(const std::string& path) const;
   const std::string& dir() const { return dir_; }
@@ -91,6 +97,12 @@ class SidecarProcess {
   bool wait_for_status(const std::string& path, long status, std::chrono::milliseconds timeout);
 
  private:
+  // Writes the config with {PORT} and {DIR} replaced.
+  void write_config();
+  // Forks and execs the agent; false if it exits or does not listen within 10 s.
+  bool launch();
+
+  std::string config_template_;
   std::string dir_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
