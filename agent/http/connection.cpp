@@ -26,6 +26,10 @@ constexpr std::size_t kOutputBudgetBytes = 256 * 1024;
 constexpr std::size_t kRetainedOutputBytes = 256 * 1024;
 
 constexpr std::string_view kConnectionClose = "Connection: close\r\n";
+// How long, and for how many bytes, a refused client's rest of the request is read and
+// dropped before the connection closes (see Connection::linger).
+constexpr std::uint64_t kLingerMs = 2000;
+constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 
 bool method_allowed(unsigned methods, Method method) {
   if ((methods & method_bit(method)) != 0) return true;
@@ -105,6 +109,11 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   auto& connection = *static_cast<Connection*>(stream->data);
   if (connection.closing_) return;
   if (nread == 0) return;  // EAGAIN: libuv hands back the buffer unused
+  if (connection.lingering_) {
+    connection.lingered_bytes_ += nread > 0 ? static_cast<std::size_t>(nread) : 0;
+    if (nread < 0 || connection.lingered_bytes_ >= kLingerBytes) connection.close();
+    return;  // dropped: the client was refused
+  }
   if (nread < 0) {
     connection.stop_reading();
     // UV_EOF: the client is done sending. What it is owed is already produced; let a
@@ -139,6 +148,10 @@ void Connection::on_write(uv_write_t* request, int status) {
 void Connection::on_timeout(uv_timer_t* timer) {
   auto& connection = *static_cast<Connection*>(timer->data);
   if (connection.closing_) return;
+  if (connection.lingering_) {
+    connection.close();
+    return;
+  }
   // Second expiry: not even the 408 could be delivered in time.
   if (connection.timed_out_) {
     connection.close();
@@ -182,6 +195,10 @@ void Connection::pump() {
   if (closing_) return;
   if (!writing_) {
     const bool drained = server_.draining_ && !parser_.in_progress() && !has_buffered_input();
+    if (last_response_queued_ && linger_on_close_) {
+      linger();
+      return;
+    }
     if (last_response_queued_ || drained) {
       close();
       return;
@@ -296,6 +313,24 @@ void Connection::refuse_request() {
   server_.log_.debug("http request refused",
                      {{"status", status_text.str()}, {"reason", parser_.error_reason()}});
   append_response(server_.status_reply(status), false, true);
+  linger_on_close_ = true;  // a refused request is always unfinished
+}
+
+void Connection::linger() {
+  linger_on_close_ = false;
+  lingering_ = true;
+  // The FIN follows the refusal: the client knows nothing more comes. A failure here
+  // leaves the timer to close.
+  shutdown_request_.data = this;
+  uv_shutdown(&shutdown_request_, as_stream(&tcp_), [](uv_shutdown_t*, int) {});
+  if (!reading_) {
+    if (uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read) < 0) {
+      close();
+      return;
+    }
+    reading_ = true;
+  }
+  start_timer(kLingerMs);
 }
 
 void Connection::append_response(const PreparedResponse& response, bool head_only, bool close) {

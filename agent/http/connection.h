@@ -56,6 +56,12 @@ class Connection {
   void answer_buffered_requests();
   void answer(const Request& request, const RouteInfo& route);
   void refuse_request();  // the parser found an error: answer it and close
+  // After a refusal mid-request: the client may still be sending the body. Closing now,
+  // with its bytes unread, would make the kernel answer them with a reset, which can
+  // destroy the refusal before the client reads it. So the write side is shut and what
+  // arrives is read and dropped, until the client closes, kLingerMs pass or
+  // kLingerBytes arrive.
+  void linger();
   Reply handle(const Request& request);
   // Hands the request to Router::handle_later; deliver() takes the reply when it comes.
   void handle_later(const Request& request);
@@ -74,6 +80,7 @@ class Connection {
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_write_t write_request_{};
+  uv_shutdown_t shutdown_request_{};
   int open_handles_ = 0;  // the object is freed when the last close callback brings it to 0
   RequestParser parser_;
   // Reads land here (on_alloc hands out this buffer, no per-read allocation); the bytes in
@@ -94,6 +101,9 @@ class Connection {
   bool timing_request_ = false;        // the timer holds the current request's deadline
   bool restart_idle_timer_ = true;     // something happened that restarts the idle clock
   bool timed_out_ = false;
+  bool linger_on_close_ = false;  // the closing response refused a request mid-way
+  bool lingering_ = false;        // linger(): reading only to drop, until the client goes
+  std::size_t lingered_bytes_ = 0;
   // A deferred reply is awaited (Router::handle_later): nothing else is answered meanwhile.
   bool awaiting_ = false;
   bool awaiting_head_ = false;   // the awaited request was a HEAD

@@ -29,6 +29,22 @@ std::string status_line(const std::string& response) {
   return response.substr(0, response.find("\r\n"));
 }
 
+TEST_F(HttpLimitsIT, ARefusedBodyIsReadAndDroppedNotAnsweredWithAReset) {
+  // A client uploading a body the route refuses keeps sending until it reads the answer
+  // (libcurl does). Had the server closed with those bytes unread, the kernel would answer
+  // them with a reset, and the client would see a send error instead of the 413.
+  RawConnection c(sidecar.port());
+  ASSERT_TRUE(c.send("POST /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n"));
+  ASSERT_TRUE(c.send(std::string(256 * 1024, 'x')));
+  const std::string response = c.read_responses(1, 2s);
+  EXPECT_EQ(status_line(response), "HTTP/1.1 413 Content Too Large") << response;
+  EXPECT_NE(response.find("Connection: close"), std::string::npos) << response;
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(c.send(std::string(1024 * 1024, 'x'))) << "reset while the client was sending";
+  // The server still ends the connection, within its linger time.
+  EXPECT_TRUE(c.wait_closed(5s));
+}
+
 TEST_F(HttpLimitsIT, PipelinedRequestsAnsweredInOrder) {
   RawConnection c(sidecar.port());
   ASSERT_TRUE(
