@@ -141,8 +141,11 @@ int Agent::run() {
     ++open_handles_;
   }
 
-  std::string listen_error = server_->listen(config_.listen.host, config_.listen.port);
-  if (listen_error.empty()) listen_error = start_otlp();
+  // The trace receivers listen before the health endpoints: once /health answers (a native
+  // sidecar's startupProbe lets the app start on it), spans are accepted too.
+  std::string listen_error = start_otlp();
+  if (listen_error.empty())
+    listen_error = server_->listen(config_.listen.host, config_.listen.port);
   if (!listen_error.empty()) {
     log_.error("cannot start", {{"error", listen_error}});
     close_everything();
