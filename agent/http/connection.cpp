@@ -323,13 +323,8 @@ void Connection::linger() {
   // leaves the timer to close.
   shutdown_request_.data = this;
   uv_shutdown(&shutdown_request_, as_stream(&tcp_), [](uv_shutdown_t*, int) {});
-  if (!reading_) {
-    if (uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read) < 0) {
-      close();
-      return;
-    }
-    reading_ = true;
-  }
+  start_reading();
+  if (closing_) return;
   start_timer(kLingerMs);
 }
 
@@ -399,7 +394,8 @@ void Connection::start_timer(std::uint64_t timeout_ms) {
 }
 
 void Connection::start_reading() {
-  if (reading_ || closing_ || last_response_queued_) return;
+  // After a closing response nothing more is read, except to drop it while lingering.
+  if (reading_ || closing_ || (last_response_queued_ && !lingering_)) return;
   if (const int rc = uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read);
       rc < 0) {
     server_.log_.debug("http read failed", {{"error", uv_strerror(rc)}});
