@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <climits>
 #include <ctime>
 #include <exception>
+#include <span>
 #include <string_view>
 
 #include "agent/http/server.h"
@@ -101,11 +103,18 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
   auto& connection = *static_cast<Connection*>(handle->data);
+  // The rest of a large body goes straight into the request's buffer: the bytes are not
+  // copied again, and one read takes in up to all of it instead of 16 KiB.
+  if (const std::span<char> room = connection.parser_.body_room(); !room.empty()) {
+    const std::size_t size = std::min<std::size_t>(room.size(), UINT_MAX);
+    *buf = uv_buf_init(room.data(), static_cast<unsigned>(size));
+    return;
+  }
   // Reading runs only when every buffered byte has been parsed, so the buffer is free.
   *buf = uv_buf_init(connection.read_buffer_.get(), kReadBufferBytes);
 }
 
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto& connection = *static_cast<Connection*>(stream->data);
   if (connection.closing_) return;
   if (nread == 0) return;  // EAGAIN: libuv hands back the buffer unused
@@ -125,6 +134,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     connection.close();
     return;
   }
+  connection.input_ = buf->base;  // the read buffer, or the parser's body room
   connection.input_begin_ = 0;
   connection.input_end_ = static_cast<std::size_t>(nread);
   connection.pump();
@@ -218,7 +228,7 @@ void Connection::answer_buffered_requests() {
   // closing_: a handler may have closed the server (and so this connection) meanwhile.
   while (has_buffered_input() && !last_response_queued_ && !closing_ && !awaiting_ &&
          output_.size() < kOutputBudgetBytes) {
-    const std::string_view input(read_buffer_.get() + input_begin_, input_end_ - input_begin_);
+    const std::string_view input(input_ + input_begin_, input_end_ - input_begin_);
     std::size_t consumed = 0;
     const RequestParser::Event event = parser_.feed(input, consumed);
     input_begin_ += std::min(consumed, input.size());

@@ -83,10 +83,12 @@ class Connection {
   uv_shutdown_t shutdown_request_{};
   int open_handles_ = 0;  // the object is freed when the last close callback brings it to 0
   RequestParser parser_;
-  // Reads land here (on_alloc hands out this buffer, no per-read allocation); the bytes in
-  // [input_begin_, input_end_) are not parsed yet. Reading is stopped while any are left,
-  // so the next read cannot overwrite them.
+  // Reads land here (on_alloc hands out this buffer, no per-read allocation), or in the
+  // parser's body room; input_ is where the last read went, and the bytes in
+  // [input_begin_, input_end_) of it are not parsed yet. Reading is stopped while any are
+  // left, so the next read cannot overwrite them.
   std::unique_ptr<char[]> read_buffer_;
+  const char* input_ = nullptr;
   std::size_t input_begin_ = 0;
   std::size_t input_end_ = 0;
   // Responses produced since the last write; all of them go out in one write.

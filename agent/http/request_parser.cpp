@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace covet::http {
@@ -40,6 +41,8 @@ constexpr std::string_view kListSeparator = ", ";
 
 // The largest body a route's body_buffer is asked for before a byte of it has arrived.
 constexpr std::uint64_t kMaxLentBodyBytes = 4 * 1024 * 1024;
+// The least room body_room() offers once a body is under way.
+constexpr std::size_t kMinBodyRoomBytes = 64 * 1024;
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -160,6 +163,9 @@ void RequestParser::consume_request() {
   // clear(), not shrink: the capacity is reused by the next request on this connection.
   url_.clear();
   body_.clear();
+  body_in_place_ = false;
+  body_filled_ = 0;
+  body_expected_ = 0;
   method_.clear();
   field_name_.clear();
   field_value_.clear();
@@ -287,17 +293,51 @@ int RequestParser::on_headers_complete() {
     return fail(413, "request body larger than the route accepts");
   }
   // Room for the whole body at once. A declared length that never arrives holds little
-  // memory: a fresh buffer's pages become resident only as they are written, and a
-  // recycled one was resident already. Past kMaxLentBodyBytes the body grows as it
-  // arrives, so that many slow clients cannot reserve max_body each up front.
-  if (has_length && route_.body_buffer && parser_.content_length <= kMaxLentBodyBytes &&
-      body_.capacity() < parser_.content_length) {
-    body_ = route_.body_buffer(static_cast<std::size_t>(parser_.content_length));
+  // memory: a fresh buffer's pages become resident only as they are written (body_room
+  // sizes ahead at most as much as has arrived, or 64 KiB), and a recycled one was resident
+  // already. Past kMaxLentBodyBytes the body grows as it arrives, so that many slow
+  // clients cannot reserve max_body each up front.
+  if (has_length && route_.body_buffer && parser_.content_length > 0 &&
+      parser_.content_length <= kMaxLentBodyBytes) {
+    const auto length = static_cast<std::size_t>(parser_.content_length);
+    if (body_.capacity() < length) body_ = route_.body_buffer(length);
+    // Reserved whole now, so that sizing it ahead in body_room never moves it.
+    body_.reserve(length);
+    body_in_place_ = true;
+    body_expected_ = length;
   }
   return 0;
 }
 
+std::span<char> RequestParser::body_room() {
+  if (!body_in_place_ || complete_ || error_status_ != 0 || body_filled_ >= body_expected_) {
+    return {};
+  }
+  const std::size_t step = std::max(kMinBodyRoomBytes, body_filled_);
+  std::size_t end = body_filled_ + std::min(step, body_expected_ - body_filled_);
+  // A recycled buffer keeps its last size: room that is resident already and needs no
+  // zeros written into it first.
+  end = std::max(end, std::min(body_.size(), body_expected_));
+  if (body_.size() < end) body_.resize(end);
+  return {body_.data() + body_filled_, end - body_filled_};
+}
+
 int RequestParser::on_body(const char* at, std::size_t len) {
+  if (body_in_place_) {
+    // llhttp hands over no more than the declared length, which fits in max_body and in the
+    // reserved capacity.
+    const std::size_t end = body_filled_ + len;
+    if (body_.size() == body_filled_) {
+      body_.append(at, len);  // not sized ahead: bytes from the caller's buffer
+    } else {
+      if (body_.size() < end) body_.resize(end);
+      char* const place = body_.data() + body_filled_;
+      // Bytes read through body_room() are in place already.
+      if (at != place) std::memcpy(place, at, len);
+    }
+    body_filled_ = end;
+    return 0;
+  }
   // body_.size() <= route_.max_body always holds here, so the subtraction cannot wrap.
   if (len > route_.max_body - body_.size()) {
     return fail(413, "request body larger than the route accepts");
@@ -307,6 +347,7 @@ int RequestParser::on_body(const char* at, std::size_t len) {
 }
 
 int RequestParser::on_message_complete() {
+  if (body_in_place_) body_.resize(body_filled_);
   request_.body = body_;
   request_.body_storage = &body_;
   request_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,10 +31,12 @@ struct RouteInfo {
   std::string_view allow;       // "GET, HEAD", the Allow header of a 405
   std::size_t max_body = 4096;  // body bytes accepted; more → 413 (unknown paths too)
   bool deferred = false;        // answered through Router::handle_later
-  // For a route whose handler keeps the body (Request::body_storage): an empty buffer with
-  // room for a declared length (up to 4 MiB) that the connection's buffer lacks, which
-  // then becomes the connection's buffer; the handler may take it. Unset: the connection's
-  // buffer grows as the body arrives and is reused from request to request.
+  // For a route whose handler keeps the body (Request::body_storage): a buffer with room
+  // for a declared length (up to 4 MiB) that the connection's buffer lacks, which then
+  // becomes the connection's buffer; the handler may take it. Its size and bytes may be
+  // anything (a recycled buffer keeps an earlier body's): the body is written over them,
+  // and the request's body is only what was written. Unset: the connection's buffer grows
+  // as the body arrives and is reused from request to request.
   std::function<std::string(std::size_t bytes)> body_buffer = nullptr;
 };
 using RouteLookup = std::function<RouteInfo(std::string_view path)>;
@@ -53,6 +56,15 @@ class RequestParser {
   // Parses from `data`; `consumed` is set to how many bytes were used. On `request`, the
   // bytes after `consumed` belong to the next request: feed them again after answering.
   Event feed(std::string_view data, std::size_t& consumed);
+
+  // Room for the next bytes of the current body, read straight into the request's buffer
+  // (no copy through the caller's read buffer): never past the declared length, so it holds
+  // no byte of a following request. Empty unless a body of declared length is being read
+  // into a route's body_buffer. Write into it, then feed() exactly the bytes written, as a
+  // view of the room. The room grows with what has arrived, at most doubling it, so a client
+  // that declares a large body and sends little makes little memory resident; a lent buffer
+  // sized further already (recycled, so resident) is room up to that size.
+  std::span<char> body_room();
 
   const Request& request() const { return request_; }
   const RouteInfo& route() const { return route_; }  // of the current request
@@ -87,6 +99,11 @@ class RequestParser {
   Request request_;
   std::string url_;
   std::string body_;
+  // A body read in place: body_ is sized ahead of what arrived, which fills [0, body_filled_)
+  // of it, out of body_expected_ declared bytes.
+  bool body_in_place_ = false;
+  std::size_t body_filled_ = 0;
+  std::size_t body_expected_ = 0;
   std::string method_;
   std::size_t header_bytes_ = 0;
   // The few header fields a handler sees (Request::accept, content_type, ...). Every other

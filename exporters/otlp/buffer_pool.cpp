@@ -34,6 +34,19 @@ bool BufferPool::keeps(std::size_t capacity) const {
 }
 
 std::string BufferPool::take(std::size_t bytes) {
+  std::string buffer = take_spare(bytes);
+  buffer.clear();
+  buffer.reserve(bytes);
+  return buffer;
+}
+
+std::string BufferPool::take_for_overwrite(std::size_t bytes) {
+  std::string buffer = take_spare(bytes);
+  buffer.reserve(bytes);
+  return buffer;
+}
+
+std::string BufferPool::take_spare(std::size_t bytes) {
   std::string buffer;
   if (bytes >= kMinRecycledBytes) {
     const std::lock_guard lock(mutex_);
@@ -56,8 +69,6 @@ std::string BufferPool::take(std::size_t bytes) {
     }
     taken_since_trim_ += bytes;
   }
-  buffer.clear();
-  buffer.reserve(bytes);
   return buffer;
 }
 

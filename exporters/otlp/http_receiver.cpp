@@ -75,7 +75,7 @@ http::RouteInfo HttpReceiver::lookup(std::string_view path) const {
   route.allow = "POST";
   route.deferred = true;
   // The body is read into a buffer of the intake's, and handed over without a copy.
-  route.body_buffer = [this](std::size_t bytes) { return intake_.buffer(bytes); };
+  route.body_buffer = [this](std::size_t bytes) { return intake_.buffer_to_overwrite(bytes); };
   return route;
 }
 

@@ -49,6 +49,9 @@ class Intake {
     fresh.reserve(bytes);
     return fresh;
   }
+  // The same for a caller that writes the whole request over it: its size and bytes are
+  // unspecified (a recycled buffer keeps an earlier request's), so it is not zeroed first.
+  virtual std::string buffer_to_overwrite(std::size_t bytes) { return buffer(bytes); }
 };
 
 }  // namespace covet::otlp

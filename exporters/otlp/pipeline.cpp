@@ -114,11 +114,16 @@ void Pipeline::count_refused(std::string_view reason, std::uint64_t spans) {
 
 void Pipeline::refused_request(std::string_view reason) { count_refused(reason, 0); }
 
-std::string Pipeline::buffer(std::size_t bytes) {
-  // With room for one ResourceSpans' enrichment (the SDKs send one), so that the same
-  // buffers serve as received and as enriched requests when they are recycled.
-  if (resource_.empty()) return buffers_->take(bytes);
-  return buffers_->take(enriched_size_bound(bytes, 1, resource_));
+// With room for one ResourceSpans' enrichment (the SDKs send one), so that the same
+// buffers serve as received and as enriched requests when they are recycled.
+std::size_t Pipeline::buffer_bytes(std::size_t request_bytes) const {
+  return resource_.empty() ? request_bytes : enriched_size_bound(request_bytes, 1, resource_);
+}
+
+std::string Pipeline::buffer(std::size_t bytes) { return buffers_->take(buffer_bytes(bytes)); }
+
+std::string Pipeline::buffer_to_overwrite(std::size_t bytes) {
+  return buffers_->take_for_overwrite(buffer_bytes(bytes));
 }
 
 const Destination* Pipeline::full_destination(std::size_t request_bytes) const {

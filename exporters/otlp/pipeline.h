@@ -57,6 +57,7 @@ class Pipeline final : public Intake {
   void submit(std::string request, std::string_view protocol, Done done) override;
   void refused_request(std::string_view reason) override;
   std::string buffer(std::size_t bytes) override;
+  std::string buffer_to_overwrite(std::size_t bytes) override;
 
   // Shutdown: every destination sends what it holds; `done` once all are empty.
   void flush(std::function<void()> done);
@@ -80,6 +81,8 @@ class Pipeline final : public Intake {
   };
 
   void count_refused(std::string_view reason, std::uint64_t spans);
+  // The capacity a request buffer is taken with for `request_bytes`.
+  std::size_t buffer_bytes(std::size_t request_bytes) const;
   // The first destination with on_full: backpressure that has no room now for a request of
   // `request_bytes` (enriched); nullptr when every one has.
   const Destination* full_destination(std::size_t request_bytes) const;

@@ -7,13 +7,18 @@
 //   - a reported request consumed at least one byte (progress), and is not "in progress";
 //   - request views point into the parser's own storage, never into the fed buffer (the
 //     server reuses its read buffer), and path/query/body respect their bounds;
+//   - a body room (RequestParser::body_room) never reaches past the declared body, so
+//     a request completed from it consumes all of it;
 //   - accept / accept_encoding fit in the header limit and are trimmed, and negotiation over
 //     them (exporters/metrics/negotiation.h) returns without trouble;
 //   - errors carry a status the server knows how to send;
 //   - a PreparedResponse head is one well-formed block without a blank line inside.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,6 +52,15 @@ RouteInfo fuzz_route(std::string_view path) {
     route = {true, method_bit(Method::post), "POST", 8};
   } else if (path == "/v1/traces") {
     route = {true, method_bit(Method::post) | method_bit(Method::put), "POST, PUT", 64};
+  } else if (path == "/lent") {
+    // A route that lends its body buffer: a declared body is then read in place. The
+    // buffer holds stale bytes, shorter or longer than the body, like a recycled one.
+    route = {true, method_bit(Method::post), "POST", 4096};
+    route.body_buffer = [](std::size_t bytes) {
+      std::string buffer((bytes * 7) % 6000, '\xA5');
+      buffer.reserve(bytes);
+      return buffer;
+    };
   } else {
     route.max_body = 16;  // unknown paths get a small limit too
   }
@@ -134,10 +148,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (offset < input.size()) {
     const std::size_t chunk = 1 + (chunk_base + piece_index * chunk_step) % 97;
     ++piece_index;
-    // A fresh heap copy per piece, like a read buffer that is reused afterwards.
-    std::string buffer(input.substr(offset, chunk));
-    offset += buffer.size();
-    std::string_view rest = buffer;
+    // Where the connection reads next: the parser's body room when it offers one (bytes
+    // read there are the parser's own), else a fresh heap copy per piece, like a read
+    // buffer that is reused afterwards.
+    const std::span<char> room = parser.body_room();
+    std::string buffer;
+    std::string_view rest;
+    const bool from_room = !room.empty();
+    if (from_room) {
+      const std::size_t n = std::min({room.size(), chunk, input.size() - offset});
+      std::memcpy(room.data(), input.data() + offset, n);
+      offset += n;
+      rest = std::string_view(room.data(), n);
+    } else {
+      buffer.assign(input.substr(offset, chunk));
+      offset += buffer.size();
+      rest = buffer;
+    }
     while (true) {
       std::size_t consumed = ~std::size_t{0};
       const RequestParser::Event event = parser.feed(rest, consumed);
@@ -157,6 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
       }
       check(consumed > 0);  // progress: a request ends on a byte of this feed
+      if (from_room) check(rest.empty());
       check_request(parser, buffer, input.size());
       answer(parser, chunk_base * 7 + requests);
       ++requests;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -369,6 +372,127 @@ TEST(RequestParserTest, ReadsABodyIntoTheRoutesBufferAndLetsTheHandlerTakeIt) {
             Event::request);
   EXPECT_EQ(lent.size(), 2u);
   EXPECT_EQ(parser.request().body, "xy");
+}
+
+// The connection reads the rest of a lent body straight into it: body_room() is where, it
+// never reaches past the declared length (a pipelined request behind it stays unread), and
+// it grows with what has arrived rather than all at once.
+TEST(RequestParserTest, ReadsTheRestOfALentBodyInPlace) {
+  RequestParser parser({}, [](std::string_view path) {
+    RouteInfo route = test_route(path);
+    route.max_body = 1 << 20;
+    route.body_buffer = [](std::size_t bytes) {
+      std::string buffer;
+      buffer.reserve(bytes);
+      return buffer;
+    };
+    return route;
+  });
+  std::string body(300 * 1024, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 23);
+  std::size_t consumed = 0;
+  EXPECT_TRUE(parser.body_room().empty());  // no request yet
+  ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\n\r\n" + body.substr(0, 1000),
+                        consumed),
+            Event::need_more);
+  std::size_t filled = 1000;
+  std::vector<std::size_t> rooms;
+  const char* storage = nullptr;
+  while (filled < body.size()) {
+    const std::span<char> room = parser.body_room();
+    ASSERT_FALSE(room.empty());
+    if (storage == nullptr) storage = room.data() - filled;
+    EXPECT_EQ(room.data(), storage + filled);  // one buffer, never moved
+    rooms.push_back(room.size());
+    // Write part of the room, as a read that returns less than asked does.
+    const std::size_t n = std::min(room.size(), std::max<std::size_t>(room.size() / 2, 4096));
+    const std::size_t take = std::min(n, body.size() - filled);
+    std::memcpy(room.data(), body.data() + filled, take);
+    const Event event = parser.feed(std::string_view(room.data(), take), consumed);
+    EXPECT_EQ(consumed, take);
+    filled += take;
+    ASSERT_EQ(event, filled == body.size() ? Event::request : Event::need_more);
+  }
+  // 64 KiB at first, then at most what has arrived: never the whole 300 KiB up front.
+  ASSERT_GE(rooms.size(), 3u);
+  EXPECT_EQ(rooms[0], 64u * 1024);
+  for (std::size_t room : rooms) EXPECT_LE(room, 300u * 1024 - 1000);
+  EXPECT_EQ(parser.request().body, body);
+  EXPECT_EQ(parser.request().body.data(), storage);
+  EXPECT_TRUE(parser.body_room().empty());  // complete: nothing more is read into it
+  parser.consume_request();
+  EXPECT_TRUE(parser.body_room().empty());
+
+  // The room ends where the body does, so the next request is never read into it.
+  ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc", consumed),
+            Event::need_more);
+  const std::span<char> room = parser.body_room();
+  ASSERT_EQ(room.size(), 7u);
+  std::memcpy(room.data(), "defghij", 7);
+  ASSERT_EQ(parser.feed(std::string_view(room.data(), 7), consumed), Event::request);
+  EXPECT_EQ(parser.request().body, "abcdefghij");
+  parser.consume_request();
+
+  // No room for a chunked body, nor for a route that lends no buffer.
+  ASSERT_EQ(
+      parser.feed("POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy", consumed),
+      Event::need_more);
+  EXPECT_TRUE(parser.body_room().empty());
+  RequestParser plain({}, [](std::string_view path) {
+    RouteInfo route = test_route(path);
+    route.max_body = 1 << 20;
+    return route;
+  });
+  ASSERT_EQ(plain.feed("POST /upload HTTP/1.1\r\nContent-Length: 100\r\n\r\n", consumed),
+            Event::need_more);
+  EXPECT_TRUE(plain.body_room().empty());
+}
+
+// A recycled buffer comes with an earlier body's size and bytes: the room covers what it
+// holds at once, the new body is written over it, and nothing of the old one is left in
+// the request, whether the new body is shorter or longer.
+TEST(RequestParserTest, ALentBufferWithAnEarlierBodyIsOverwrittenNotAppendedTo) {
+  const std::string stale(100 * 1024, 's');
+  const char* lent_memory = nullptr;
+  RequestParser parser({}, [&](std::string_view path) {
+    RouteInfo route = test_route(path);
+    route.max_body = 1 << 20;
+    route.body_buffer = [&](std::size_t bytes) {
+      std::string buffer = stale;
+      buffer.reserve(bytes);
+      lent_memory = buffer.data();
+      return buffer;
+    };
+    return route;
+  });
+  for (const std::size_t length : {std::size_t{70 * 1024}, std::size_t{130 * 1024}}) {
+    std::string body(length, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 19);
+    std::size_t consumed = 0;
+    ASSERT_EQ(parser.feed("POST /upload HTTP/1.1\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10),
+                          consumed),
+              Event::need_more);
+    std::size_t filled = 10;
+    std::size_t first_room = 0;
+    while (filled < body.size()) {
+      const std::span<char> room = parser.body_room();
+      ASSERT_FALSE(room.empty());
+      if (first_room == 0) first_room = room.size();
+      const std::size_t take = std::min(room.size(), body.size() - filled);
+      std::memcpy(room.data(), body.data() + filled, take);
+      ASSERT_EQ(parser.feed(std::string_view(room.data(), take), consumed),
+                filled + take == body.size() ? Event::request : Event::need_more);
+      filled += take;
+    }
+    // All the stale bytes are room at once (up to the declared length), not 64 KiB.
+    EXPECT_EQ(first_room, std::min(stale.size(), body.size()) - 10);
+    EXPECT_EQ(parser.request().body.size(), body.size());
+    EXPECT_EQ(parser.request().body, body);
+    EXPECT_EQ(parser.request().body.data(), lent_memory);
+    parser.consume_request();
+  }
 }
 
 TEST(RequestParserTest, LooksUpTheRouteOncePerRequest) {

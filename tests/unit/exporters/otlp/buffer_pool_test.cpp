@@ -31,6 +31,28 @@ TEST(BufferPool, AnExportedRequestsMemoryServesTheNextRequest) {
   EXPECT_EQ(pool->spare_bytes(), 0u);
 }
 
+// For a reader that writes the next request over it: the spare comes as it went back, so
+// no zeros are written first; take() still hands out an empty string.
+TEST(BufferPool, ASpareTakenForOverwriteKeepsItsSize) {
+  const auto pool = BufferPool::create(4096 * kKiB);
+  std::string first = pool->take(300 * kKiB);
+  first.assign(290 * kKiB, 'x');
+  const char* memory = first.data();
+  pool->give_back(std::move(first));
+
+  std::string reused = pool->take_for_overwrite(295 * kKiB);
+  EXPECT_EQ(reused.data(), memory);
+  EXPECT_EQ(reused.size(), 290 * kKiB);
+  EXPECT_GE(reused.capacity(), 295 * kKiB);
+  pool->give_back(std::move(reused));
+  EXPECT_TRUE(pool->take(295 * kKiB).empty());
+
+  // Nothing recycled: an empty string with the room asked for.
+  const std::string fresh = pool->take_for_overwrite(64 * kKiB);
+  EXPECT_TRUE(fresh.empty());
+  EXPECT_GE(fresh.capacity(), 64 * kKiB);
+}
+
 TEST(BufferPool, TakesTheSmallestSpareThatFits) {
   const auto pool = BufferPool::create(4096 * kKiB);
   std::string large = pool->take(1024 * kKiB);
