@@ -177,6 +177,10 @@ std::optional<Clock::time_point> Destination::oldest() const {
   return oldest;
 }
 
+void Destination::release_idle_memory() {
+  for (Flight& flight : flights_) flight.call->release_idle_memory();
+}
+
 void Destination::pump() {
   if (abandoned_) return;
   const Clock::time_point now = Clock::now();

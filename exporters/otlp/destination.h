@@ -109,6 +109,10 @@ class Destination {
   // Closes the timer; `closed` runs after its close callback. Abandons first if needed.
   void close(std::function<void()> closed);
 
+  // Frees what idle export calls keep for the next one (a gzip body's buffer each); the
+  // agent calls it every few seconds, with BufferPool::trim.
+  void release_idle_memory();
+
   std::uint64_t queued_spans() const { return queued_spans_; }
   std::uint64_t queued_bytes() const { return queued_bytes_; }
   std::uint64_t max_bytes() const { return config_.queue_max_bytes; }

@@ -168,6 +168,10 @@ void ExportCall::finish(CURLcode code) {
   finished(std::move(outcome));
 }
 
+void ExportCall::release_idle_memory() {
+  if (!busy_) std::string().swap(compressed_);
+}
+
 std::size_t ExportCall::on_body(char* data, std::size_t size, std::size_t count, void* self) {
   auto* call = static_cast<ExportCall*>(self);
   const std::size_t n = size * count;

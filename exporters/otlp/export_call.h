@@ -49,6 +49,10 @@ class ExportCall {
   // where it is, never gathered into one buffer first.
   void start(std::vector<std::string_view> parts, Done done);
   bool busy() const { return busy_; }
+  // Frees the compressed body's buffer while idle. It is kept from call to call (sized for
+  // a whole batch, 4 MiB by default, whatever the batch compressed to), so this is for
+  // when the traffic is gone (see Destination::release_idle_memory).
+  void release_idle_memory();
 
  private:
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self);

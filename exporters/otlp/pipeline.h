@@ -65,8 +65,8 @@ class Pipeline final : public Intake {
   void abandon();
   void close(std::function<void()> closed);
   // Frees the spare request buffers the last few seconds' traffic did not need (the agent
-  // calls it every few seconds, see BufferPool::trim).
-  void release_spare_buffers() { buffers_->trim(); }
+  // calls it every few seconds, see BufferPool::trim), and what idle export calls keep.
+  void release_spare_buffers();
 
   std::vector<prometheus::MetricFamily> families() const;
   // The `traces` check: queue fill, the age of the oldest queued span, recent failures.
