@@ -26,7 +26,33 @@ constexpr int kMaxJsonDepth = 256;
 // AnyValue levels, as in the protobuf validation.
 constexpr std::size_t kMaxValueDepth = 64;
 
-struct TooDeep {};
+// Whether arrays and objects nest deeper than `limit` anywhere in `json`, by one scan that
+// skips strings. Done before parsing, so that no tree is built from such a document. (A
+// parser callback did the same from inside the parser, at the cost of a call per token.) On
+// malformed JSON the count may be off; the parser refuses it anyway.
+bool nested_deeper_than(std::string_view json, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, which may be a quote
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
 
 bool is(std::string_view key, std::string_view camel, std::string_view snake) {
   return key == camel || key == snake;
@@ -178,12 +204,11 @@ class Converter {
     path_.push_back({name, kNoIndex});
     if (!json.is_array()) return fail("expected an array");
     path_.pop_back();
-    std::string bytes;
     for (std::size_t i = 0; i < json.size(); ++i) {
       path_.push_back({name, i});
-      bytes.clear();
-      if (!encode(json[i], bytes)) return false;
-      wire::put_bytes_field(out, number, bytes);
+      const std::size_t length_at = begin_message(out, number);
+      if (!encode(json[i], out)) return false;
+      end_message(out, length_at);
       path_.pop_back();
     }
     return true;
@@ -193,12 +218,32 @@ class Converter {
   bool message(const Json& json, std::string_view name, std::string& out, std::uint32_t number,
                Encode&& encode) {
     path_.push_back({name, kNoIndex});
-    std::string bytes;
-    if (!encode(json, bytes)) return false;
-    wire::put_bytes_field(out, number, bytes);
+    const std::size_t length_at = begin_message(out, number);
+    if (!encode(json, out)) return false;
+    end_message(out, length_at);
     path_.pop_back();
     return true;
   }
+
+  // A message field is encoded in place: its tag, room for the longest length, then its
+  // fields; end_message writes the length and moves the fields back over the room it did
+  // not need. Encoding each message into a buffer of its own and copying it into its parent
+  // took an allocation per message and a copy per level.
+  static std::size_t begin_message(std::string& out, std::uint32_t number) {
+    wire::put_tag(out, number, wire::WireType::length_delimited);
+    const std::size_t length_at = out.size();
+    out.append(kLengthRoom, '\0');
+    return length_at;
+  }
+
+  static void end_message(std::string& out, std::size_t length_at) {
+    const std::size_t content = out.size() - length_at - kLengthRoom;
+    std::string length;
+    wire::put_varint(length, content);
+    out.replace(length_at, kLengthRoom, length);
+  }
+
+  static constexpr std::size_t kLengthRoom = 10;  // the longest varint
 
   bool fail_at(std::string_view name, std::string_view reason) {
     path_.push_back({name, kNoIndex});
@@ -303,16 +348,18 @@ class Converter {
 
   bool id(const Json& json, std::string_view name, std::string& out, std::uint32_t number,
           std::size_t size, bool may_be_empty, bool zero_allowed = false) {
-    std::string bytes;
-    const std::string hint = fmt::format("expected {} hex digits", size * 2);
-    if (!json.is_string()) return fail_at(name, hint);
+    const auto hint = [&] {
+      return fail_at(name, fmt::format("expected {} hex digits", size * 2));
+    };
+    if (!json.is_string()) return hint();
     const std::string& text = json.get_ref<const std::string&>();
     if (may_be_empty && text.empty()) return true;
-    if (text.size() != size * 2 || !decode_hex(text, bytes)) return fail_at(name, hint);
-    if (!zero_allowed && std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; })) {
+    if (text.size() != size * 2 || !decode_hex(text, id_bytes_)) return hint();
+    if (!zero_allowed &&
+        std::all_of(id_bytes_.begin(), id_bytes_.end(), [](char c) { return c == 0; })) {
       return fail_at(name, "all zero, which is an invalid id");
     }
-    wire::put_bytes_field(out, number, bytes);
+    wire::put_bytes_field(out, number, id_bytes_);
     return true;
   }
 
@@ -430,27 +477,26 @@ class Converter {
     });
   }
 
-  // Spans and links must carry both ids; the names to look for, in either spelling.
-  bool require_ids(const Json& json) {
-    for (const auto& [camel, snake] :
-         {std::pair<std::string_view, std::string_view>{"traceId", "trace_id"},
-          {"spanId", "span_id"}}) {
-      const auto has = [&](std::string_view key) {
-        const auto found = json.find(std::string(key));
-        return found != json.end() && !found->is_null();
-      };
-      if (!has(camel) && !has(snake)) {
-        return fail_at(
-            camel, fmt::format("missing; expected {} hex digits", camel == "traceId" ? 32 : 16));
-      }
-    }
+  // Spans and links must carry both ids (null members count as absent, as object() skips
+  // them).
+  bool require_ids(bool has_trace_id, bool has_span_id) {
+    if (!has_trace_id) return fail_at("traceId", "missing; expected 32 hex digits");
+    if (!has_span_id) return fail_at("spanId", "missing; expected 16 hex digits");
     return true;
   }
 
   bool span(const Json& json, std::string& out) {
+    bool has_trace_id = false;
+    bool has_span_id = false;
     const bool ok = object(json, [&](std::string_view key, const Json& value) {
-      if (is(key, "traceId", "trace_id")) return id(value, "traceId", out, 1, 16, false);
-      if (is(key, "spanId", "span_id")) return id(value, "spanId", out, 2, 8, false);
+      if (is(key, "traceId", "trace_id")) {
+        has_trace_id = true;
+        return id(value, "traceId", out, 1, 16, false);
+      }
+      if (is(key, "spanId", "span_id")) {
+        has_span_id = true;
+        return id(value, "spanId", out, 2, 8, false);
+      }
       if (is(key, "traceState", "trace_state")) return string(value, "traceState", out, 3);
       if (is(key, "parentSpanId", "parent_span_id")) {
         return id(value, "parentSpanId", out, 4, 8, true);
@@ -492,7 +538,7 @@ class Converter {
       if (key == "flags") return fixed32(value, "flags", out, 16);
       return true;
     });
-    return ok && require_ids(json);
+    return ok && require_ids(has_trace_id, has_span_id);
   }
 
   bool event(const Json& json, std::string& out) {
@@ -509,9 +555,17 @@ class Converter {
 
   // Links may point at an all-zero (invalid) context, as in validate_export_request.
   bool link(const Json& json, std::string& out) {
+    bool has_trace_id = false;
+    bool has_span_id = false;
     const bool ok = object(json, [&](std::string_view key, const Json& value) {
-      if (is(key, "traceId", "trace_id")) return id(value, "traceId", out, 1, 16, false, true);
-      if (is(key, "spanId", "span_id")) return id(value, "spanId", out, 2, 8, false, true);
+      if (is(key, "traceId", "trace_id")) {
+        has_trace_id = true;
+        return id(value, "traceId", out, 1, 16, false, true);
+      }
+      if (is(key, "spanId", "span_id")) {
+        has_span_id = true;
+        return id(value, "spanId", out, 2, 8, false, true);
+      }
       if (is(key, "traceState", "trace_state")) return string(value, "traceState", out, 3);
       if (key == "attributes") return attributes(value, out, 4, 0);
       if (is(key, "droppedAttributesCount", "dropped_attributes_count")) {
@@ -520,7 +574,7 @@ class Converter {
       if (key == "flags") return fixed32(value, "flags", out, 6);
       return true;
     });
-    return ok && require_ids(json);
+    return ok && require_ids(has_trace_id, has_span_id);
   }
 
   bool status(const Json& json, std::string& out) {
@@ -536,6 +590,7 @@ class Converter {
 
   std::vector<Segment> path_;
   std::string error_;
+  std::string id_bytes_;  // a decoded id, reused from id to id
 };
 
 std::string quoted(std::string_view text) {
@@ -547,18 +602,13 @@ std::string quoted(std::string_view text) {
 
 JsonConversion json_to_protobuf(std::string_view json) {
   JsonConversion result;
-  Json document;
-  try {
-    document = Json::parse(
-        json.begin(), json.end(),
-        [](int depth, Json::parse_event_t, Json&) {
-          if (depth > kMaxJsonDepth) throw TooDeep{};
-          return true;
-        },
-        true);
-  } catch (const TooDeep&) {
+  if (nested_deeper_than(json, kMaxJsonDepth)) {
     result.error = fmt::format("invalid JSON: nested deeper than {} levels", kMaxJsonDepth);
     return result;
+  }
+  Json document;
+  try {
+    document = Json::parse(json.begin(), json.end(), nullptr, true);
   } catch (const Json::exception& error) {
     result.error = fmt::format("invalid JSON: {}", error.what());
     return result;
