@@ -107,7 +107,7 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 void Connection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
   auto& connection = *static_cast<Connection*>(handle->data);
   // The rest of a large body goes straight into the request's buffer: the bytes are not
-  // copied again, and one read takes in up to all of it instead of 16 KiB.
+  // copied again, and one read takes in up to all of it instead of a read buffer's worth.
   if (const std::span<char> room = connection.parser_.body_room(); !room.empty()) {
     const std::size_t size = std::min<std::size_t>(room.size(), UINT_MAX);
     *buf = uv_buf_init(room.data(), static_cast<unsigned>(size));
