@@ -50,8 +50,9 @@ class ExportCall {
   void start(std::vector<std::string_view> parts, Done done);
   bool busy() const { return busy_; }
   // Frees the compressed body's buffer while idle. It is kept from call to call (sized for
-  // a whole batch, 4 MiB by default, whatever the batch compressed to), so this is for
-  // when the traffic is gone (see Destination::release_idle_memory).
+  // a whole batch, 4 MiB by default, whatever the batch compressed to); the agent calls
+  // this every few seconds (see Destination::release_idle_memory), so under steady load a
+  // call idle at that moment allocates it again for its next export.
   void release_idle_memory();
 
  private:

@@ -29,9 +29,9 @@ constexpr int kMaxJsonDepth = 256;
 constexpr std::size_t kMaxValueDepth = 64;
 
 // Whether arrays and objects nest deeper than `limit` anywhere in `json`, by one scan that
-// skips strings. Done before parsing, so that no tree is built from such a document. (A
-// parser callback did the same from inside the parser, at the cost of a call per token.) On
-// malformed JSON the count may be off; the parser refuses it anyway.
+// skips strings. Done before reading, so that the reader's recursion (json::Reader and the
+// Converter below) stays bounded. On malformed JSON the count may be off; the reader
+// refuses it anyway.
 bool nested_deeper_than(std::string_view json, int limit) {
   int depth = 0;
   bool in_string = false;
@@ -358,7 +358,8 @@ class Converter {
     if (kind == json::Kind::number) {
       json::Number parsed;
       if (!reader_.read_number(parsed)) return false;
-      // Past a double's range: what a JSON parser refuses too.
+      // Past a double's range, above or below (1e400, 1e-400): no encoder of doubles
+      // writes such a number. The smallest subnormals still read.
       if (!parse_decimal(parsed.text, value)) return fail_at(name, "expected a number");
     } else if (kind == json::Kind::string) {
       std::string_view text;
@@ -647,6 +648,9 @@ std::string quoted(std::string_view text) {
 
 JsonConversion json_to_protobuf(std::string_view json) {
   JsonConversion result;
+  // RFC 8259 §8.1: senders must not add a byte order mark, and readers may ignore one.
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (json.starts_with(kByteOrderMark)) json.remove_prefix(kByteOrderMark.size());
   if (nested_deeper_than(json, kMaxJsonDepth)) {
     result.error = fmt::format("invalid JSON: nested deeper than {} levels", kMaxJsonDepth);
     return result;

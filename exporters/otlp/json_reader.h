@@ -41,7 +41,9 @@ class Reader {
   // malformed: failed() and error() then say so.
   bool begin_object();
   // The next member's key and its ':' (the value is next), or done at the object's '}'.
-  // False when the JSON is malformed.
+  // False when the JSON is malformed. The key may be a view of a buffer of the reader's
+  // that the next key read, in a nested object too, reuses: use it before reading the
+  // value.
   bool next_member(std::string_view& key, bool& done);
   bool begin_array();
   // Whether another element follows (it is next), or done at the array's ']'.

@@ -5,11 +5,10 @@
 // on_full: backpressure has no room, so the SDK retries and nothing is lost).
 //
 // A request that finds such a queue full first waits for room, briefly (kAdmissionWaitMs)
-// and within a small memory budget (kMaxWaitingBytes, and an eighth of the smallest such
-// queue): an export that completes meanwhile makes room, and the sender is answered late
-// rather than told to come back in a second. The waiting senders are served in arrival
-// order, and one that arrives while others wait queues behind them. Past the wait or the
-// budget, the answer is the 503 as before.
+// and within a memory budget (an eighth of the smallest such queue): an export that completes
+// meanwhile makes room, and the sender is answered late rather than told to come back in a second.
+// The waiting senders are served in arrival order, and one that arrives while others wait queues
+// behind them. Past the wait or the budget, the answer is the 503 as before.
 //
 // Also the source of the covet_sidecar_otlp_* metrics and of the `traces` health check.
 //

@@ -235,6 +235,16 @@ TEST(OtlpJson, RejectsWrongTypes) {
             "base64");
 }
 
+TEST(OtlpJson, SkipsAByteOrderMark) {
+  const std::string json = span_json(R"("name":"checkout")");
+  const JsonConversion plain = json_to_protobuf(json);
+  ASSERT_TRUE(plain.ok) << plain.error;
+  const JsonConversion marked = json_to_protobuf("\xEF\xBB\xBF" + json);
+  ASSERT_TRUE(marked.ok) << marked.error;
+  EXPECT_EQ(marked.protobuf, plain.protobuf);
+  EXPECT_EQ(error_of("\xEF\xBB\xBF").rfind("invalid JSON: ", 0), 0u);
+}
+
 TEST(OtlpJson, RejectsInvalidJson) {
   EXPECT_EQ(error_of("").rfind("invalid JSON: ", 0), 0u);
   EXPECT_EQ(error_of("{\"resourceSpans\":[").rfind("invalid JSON: ", 0), 0u);
