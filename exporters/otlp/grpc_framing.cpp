@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "exporters/hex.h"
 #include "exporters/otlp/wire.h"
 
 namespace covet::otlp::grpc {
@@ -65,14 +66,9 @@ std::string frame_message(std::string_view payload) {
 
 namespace {
 
-constexpr char kHex[] = "0123456789ABCDEF";
+using text::hex_value;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+constexpr char kHex[] = "0123456789ABCDEF";
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -10,69 +10,37 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "exporters/hex.h"
 #include "exporters/otlp/json_reader.h"
 #include "exporters/otlp/wire.h"
 
 namespace covet::otlp {
 namespace {
 
+using text::hex_value;
+
 // Writes the strings of JSON answers (quoted()). Requests are read by json::Reader, in
 // document order, so the protobuf fields come out in the order the sender wrote them (a
 // JSON request written in field-number order encodes as protoc does).
 using Json = nlohmann::json;
 
-// JSON nesting past this is refused before reading, by a scan of the whole document. An
+// JSON nesting past this is refused by the reader, which bounds recursion over it. An
 // AnyValue level takes three JSON levels ({"arrayValue":{"values":[...]}}), so this lets the
 // AnyValue limit below, with its clearer message, apply first.
 constexpr int kMaxJsonDepth = 256;
 // AnyValue levels, as in the protobuf validation.
 constexpr std::size_t kMaxValueDepth = 64;
 
-// Whether arrays and objects nest deeper than `limit` anywhere in `json`, by one scan that
-// skips strings. Done before reading, so that the reader's recursion (json::Reader and the
-// Converter below) stays bounded. On malformed JSON the count may be off; the reader
-// refuses it anyway.
-bool nested_deeper_than(std::string_view json, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character, which may be a quote
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 bool is(std::string_view key, std::string_view camel, std::string_view snake) {
   return key == camel || key == snake;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 bool decode_hex(std::string_view text, std::string& out) {
   if (text.size() % 2 != 0) return false;
   out.clear();
   for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int high = hex_digit(text[i]);
-    const int low = hex_digit(text[i + 1]);
+    const int high = hex_value(text[i]);
+    const int low = hex_value(text[i + 1]);
     if (high < 0 || low < 0) return false;
     out.push_back(static_cast<char>(high * 16 + low));
   }
@@ -164,7 +132,7 @@ bool decimal_string(std::string_view text, std::int64_t minimum, std::uint64_t m
 // function below reads one value of the document, the one the reader is at.
 class Converter {
  public:
-  explicit Converter(std::string_view document) : reader_(document) {}
+  explicit Converter(std::string_view document) : reader_(document, kMaxJsonDepth) {}
 
   bool request(std::string& out) {
     const bool ok = object([&](std::string_view key) {
@@ -651,10 +619,6 @@ JsonConversion json_to_protobuf(std::string_view json) {
   // RFC 8259 §8.1: senders must not add a byte order mark, and readers may ignore one.
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (json.starts_with(kByteOrderMark)) json.remove_prefix(kByteOrderMark.size());
-  if (nested_deeper_than(json, kMaxJsonDepth)) {
-    result.error = fmt::format("invalid JSON: nested deeper than {} levels", kMaxJsonDepth);
-    return result;
-  }
   Converter converter(json);
   result.ok = converter.request(result.protobuf);
   if (result.ok) return result;
@@ -662,7 +626,7 @@ JsonConversion json_to_protobuf(std::string_view json) {
   // Malformed JSON is reported as such wherever it is, even past a value of the wrong type
   // (the conversion stops at the first problem it meets): the sender's JSON encoder is then
   // what needs fixing, not a field.
-  json::Reader syntax(json);
+  json::Reader syntax(json, kMaxJsonDepth);
   if (!syntax.skip_value() || !syntax.at_end()) {
     result.error = syntax.error();
   } else {

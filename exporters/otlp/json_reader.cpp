@@ -2,19 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "exporters/hex.h"
 #include "exporters/utf8.h"
 
 namespace covet::otlp::json {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+using text::hex_value;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 void put_utf8(std::string& out, unsigned code) {
   if (code < 0x80) {
@@ -88,8 +84,15 @@ Kind Reader::peek() {
   }
 }
 
+bool Reader::enter() {
+  if (++depth_ <= max_depth_) return true;
+  if (error_.empty())
+    error_ = fmt::format("invalid JSON: nested deeper than {} levels", max_depth_);
+  return false;
+}
+
 bool Reader::begin_object() {
-  if (!expect('{', "expected an object")) return false;
+  if (!expect('{', "expected an object") || !enter()) return false;
   first_ = true;
   return true;
 }
@@ -99,18 +102,16 @@ bool Reader::next_member(std::string_view& key, bool& done) {
   skip_whitespace();
   const bool first = first_;
   first_ = false;
-  if (position_ < text_.size() && text_[position_] == '}' && first) {
+  if (position_ >= text_.size())
+    return fail(first ? "expected a member name" : "unterminated object");
+  if (text_[position_] == '}') {
+    // "{}", or the close after a member; "{"a":1,}" is refused below, at the '}' after ','.
     ++position_;
+    --depth_;
     done = true;
     return true;
   }
   if (!first) {
-    if (position_ >= text_.size()) return fail("unterminated object");
-    if (text_[position_] == '}') {
-      ++position_;
-      done = true;
-      return true;
-    }
     if (text_[position_] != ',') return fail("expected ',' or '}' after a member");
     ++position_;
     skip_whitespace();
@@ -121,7 +122,7 @@ bool Reader::next_member(std::string_view& key, bool& done) {
 }
 
 bool Reader::begin_array() {
-  if (!expect('[', "expected an array")) return false;
+  if (!expect('[', "expected an array") || !enter()) return false;
   first_ = true;
   return true;
 }
@@ -135,6 +136,7 @@ bool Reader::next_element(bool& done) {
   if (text_[position_] == ']') {
     // "[]", or the close after an element; "[1,]" is refused below, at the ']' after ','.
     ++position_;
+    --depth_;
     done = true;
     return true;
   }

@@ -5,7 +5,8 @@
 // UTF-8 (a lone surrogate escape is refused too), numbers must follow the JSON grammar, and
 // nothing but whitespace may follow the document's value.
 //
-// Nesting is not bounded here: the caller bounds it before reading (json.cpp scans for it).
+// Objects and arrays may nest `max_depth` deep, so that recursion over them (skip_value, and
+// a caller's own) stays bounded: deeper is "invalid JSON: nested deeper than N levels".
 //
 // Typical use, for an object:
 //   if (!reader.begin_object()) ...
@@ -32,7 +33,7 @@ struct Number {
 
 class Reader {
  public:
-  explicit Reader(std::string_view document) : text_(document) {}
+  Reader(std::string_view document, int max_depth) : text_(document), max_depth_(max_depth) {}
 
   // The kind of the next value (whitespace before it is skipped); invalid at the end.
   Kind peek();
@@ -65,6 +66,8 @@ class Reader {
 
  private:
   bool fail(std::string_view why);
+  // One level deeper, for begin_object and begin_array; false past max_depth_.
+  bool enter();
   void skip_whitespace();
   bool expect(char c, std::string_view why);
   // A string at position_ (its opening quote), decoded into `scratch` when it has escapes.
@@ -75,6 +78,8 @@ class Reader {
 
   std::string_view text_;
   std::size_t position_ = 0;
+  const int max_depth_;
+  int depth_ = 0;  // objects and arrays begun and not yet done
   // Set by begin_object and begin_array: the next member or element is their first (no
   // comma before it, and a close right away is an empty one).
   bool first_ = false;

@@ -9,27 +9,30 @@
 namespace covet::otlp::json {
 namespace {
 
+constexpr int kMaxDepth = 256;
+
 // Whether `document` is one valid JSON value, read by skipping it.
 bool valid(std::string_view document) {
-  Reader reader(document);
+  Reader reader(document, kMaxDepth);
   return reader.skip_value() && reader.at_end();
 }
 
 std::string error_of(std::string_view document) {
-  Reader reader(document);
+  Reader reader(document, kMaxDepth);
   if (reader.skip_value() && reader.at_end()) return "";
   return reader.error();
 }
 
 std::string string_of(std::string_view document) {
-  Reader reader(document);
+  Reader reader(document, kMaxDepth);
   std::string_view value;
   if (!reader.read_string(value)) return "error: " + reader.error();
   return std::string(value);
 }
 
 TEST(JsonReader, WalksAnObjectMemberByMember) {
-  Reader reader(R"( { "a" : [1, -2.5e3, "x", true, null, {}], "b\u0041" : { "c": false } } )");
+  Reader reader(R"( { "a" : [1, -2.5e3, "x", true, null, {}], "b\u0041" : { "c": false } } )",
+                kMaxDepth);
   ASSERT_TRUE(reader.begin_object());
   std::string_view key;
   bool done = false;
@@ -77,7 +80,7 @@ TEST(JsonReader, RefusesMalformedStrings) {
   for (const std::string_view bad :
        {R"("\ud800")", R"("\ud800\u0041")", R"("\udc00")", R"("\x41")", R"("\u12")", "\"\xff\"",
         "\"a\xC3\"", "\"\xC3\\n\"", "\"tab\there\"", R"("open)", "\"\\"}) {
-    Reader reader(bad);
+    Reader reader(bad, kMaxDepth);
     std::string_view value;
     EXPECT_FALSE(reader.read_string(value)) << bad;
     EXPECT_EQ(reader.error().rfind("invalid JSON: ", 0), 0u) << bad << ": " << reader.error();
@@ -105,6 +108,16 @@ TEST(JsonReader, RefusesWhatIsNotOneJsonValue) {
   }
   // The error says where.
   EXPECT_EQ(error_of(R"({"a":1,})"), "invalid JSON: expected a member name at byte 7");
+}
+
+TEST(JsonReader, BoundsNesting) {
+  const auto nested = [](int depth) {
+    return std::string(static_cast<std::size_t>(depth), '[') +
+           std::string(static_cast<std::size_t>(depth), ']');
+  };
+  EXPECT_TRUE(valid(nested(kMaxDepth)));
+  EXPECT_TRUE(valid("[" + nested(kMaxDepth - 1) + "," + nested(kMaxDepth - 1) + "]"));
+  EXPECT_EQ(error_of(nested(kMaxDepth + 1)), "invalid JSON: nested deeper than 256 levels");
 }
 
 }  // namespace
