@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +206,30 @@ bool RawConnection::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
+namespace {
+
+// A port handed out by free_port() stays this test process's until it exits: an exclusive
+// flock on a file named after the port, held open for the process's life. Without it, two
+// picks in one test (the agent's listener and its OTLP receivers, say) or in two tests run
+// side by side could land on the same free port, and the second server to bind it fails.
+// The kernel drops the locks when the process ends, however it ends.
+bool reserve_for_this_process(std::uint16_t port) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "covet-test-ports";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(dir.c_str(), 01777);  // shared by whoever runs tests here, like /tmp itself
+  const std::string path = (dir / std::to_string(port)).string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return true;  // no reservations possible here: the bind check below still holds
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  return true;  // the descriptor stays open, and so the lock held, until the process exits
+}
+
+}  // namespace
+
 std::uint16_t free_port() {
   // Bound without SO_REUSEADDR, so a port some socket still holds (a listener, a
   // connection, TIME_WAIT) is refused here and another one tried.
@@ -222,9 +248,11 @@ std::uint16_t free_port() {
   };
   std::random_device seed;
   std::uniform_int_distribution<int> below_ephemeral(16384, 32767);
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
     const auto port = static_cast<std::uint16_t>(below_ephemeral(seed));
-    if (bind_loopback(port) == port) return port;
+    // A port reserved here and not bound is released by nothing but the process's exit;
+    // with 16384 candidates and a few picks per test, that costs nothing.
+    if (reserve_for_this_process(port) && bind_loopback(port) == port) return port;
   }
   return bind_loopback(0);  // the kernel's choice, from the ephemeral range
 }

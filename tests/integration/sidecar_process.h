@@ -69,7 +69,8 @@ class RawConnection {
 // A loopback port that was free a moment ago, below the kernel's ephemeral range (32768 and
 // up): the kernel never hands such a port out as a connection's source port or for
 // bind(0), so between this call and the server's bind only another explicit pick can take
-// it. Random, so that tests running side by side rarely pick the same one.
+// it. Each port is handed out once among all test processes alive at the same time (a lock
+// file held until this process exits), so no two picks collide.
 std::uint16_t free_port();
 
 class SidecarProcess {
