@@ -100,7 +100,7 @@ cpu_ticks() {  # pid -> utime + stime of the whole process, in clock ticks
 # --- the bodies
 echo "bench: building the request generator" >&2
 g++ -std=c++20 -O2 -DNDEBUG -I"$root" "$root"/bench/otlp_codec/main.cpp \
-  "$root"/exporters/otlp/{wire,traces,json}.cpp "$root"/exporters/utf8.cpp -lfmt -o "$work/otlp_codec"
+  "$root"/exporters/otlp/{wire,traces,plain_shapes,json,json_reader}.cpp "$root"/exporters/utf8.cpp -lfmt -o "$work/otlp_codec"
 declare -A body_bytes=()
 for n in $span_sizes; do
   body_bytes[$n]="$("$work/otlp_codec" --write "$work/body-$n.pb" "$n")"

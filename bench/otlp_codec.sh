@@ -19,7 +19,7 @@ spans="${SPANS:-512}"
 seconds="${SECONDS_EACH:-3}"
 cxx="${CXX:-g++}"
 flags=(-std=c++20 -O2 -g -DNDEBUG -I"$root")
-sources=("$root"/bench/otlp_codec/main.cpp "$root"/exporters/otlp/{wire,traces,json}.cpp "$root"/exporters/utf8.cpp)
+sources=("$root"/bench/otlp_codec/main.cpp "$root"/exporters/otlp/{wire,traces,plain_shapes,json,json_reader}.cpp "$root"/exporters/utf8.cpp)
 libs=(-lfmt)
 
 if command -v protoc >/dev/null && [ -e /usr/include/google/protobuf/message.h ] &&

@@ -44,8 +44,8 @@ struct ValidationResult {
 ValidationResult validate_export_request(std::string_view protobuf);
 
 namespace detail {
-// The same check without the validator's shortcut for plain attributes: the fuzz target
-// holds the two to the same answer.
+// The same check without the validator's shortcuts for spans and attributes in their usual
+// shape (plain_shapes.h): the fuzz target holds the two to the same answer.
 ValidationResult validate_export_request_without_shortcuts(std::string_view protobuf);
 }  // namespace detail
 

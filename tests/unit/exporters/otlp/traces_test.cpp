@@ -6,6 +6,7 @@
 #include <iterator>
 #include <string>
 
+#include "exporters/otlp/plain_shapes.h"
 #include "exporters/otlp/wire.h"
 #include "tests/unit/exporters/otlp/request_builder.h"
 
@@ -281,6 +282,101 @@ TEST(OtlpTraces, PlainAttributesCountTowardsTheNestingLimit) {
   const ValidationResult too_deep = validate_export_request(nested(64));
   EXPECT_FALSE(too_deep.ok);
   EXPECT_NE(too_deep.error.find("values nested too deep"), std::string::npos) << too_deep.error;
+}
+
+// A span as SDKs send it: every field the schema has for it, short lengths, one-byte varints.
+std::string sdk_shaped_span(std::string_view extra_attribute = {}) {
+  std::string extra = message(3, "rojo=00f067aa0ba902b7") + message(4, span_id(9));
+  extra += message(9, key_value("http.request.method", string_value("GET")));
+  extra += message(9, key_value("http.response.status_code", int_value(200)));
+  extra += message(9, key_value("url.full", string_value(std::string(300, 'u'))));
+  extra.append(extra_attribute);
+  wire::put_varint_field(extra, 10, 1);
+  std::string event_body;
+  wire::put_fixed64_field(event_body, 1, 5);
+  event_body += message(2, "exception") + message(3, key_value("e", string_value("x")));
+  wire::put_varint_field(event_body, 4, 0);
+  extra += message(11, event_body);
+  wire::put_varint_field(extra, 12, 2);
+  std::string link_body = message(1, trace_id(7)) + message(2, span_id(7)) + message(3, "") +
+                          message(4, key_value("l", string_value("y")));
+  wire::put_varint_field(link_body, 5, 0);
+  wire::put_fixed32_field(link_body, 6, 0x100);
+  extra += message(13, link_body);
+  wire::put_varint_field(extra, 14, 0);
+  std::string status_body = message(2, "boom");
+  wire::put_varint_field(status_body, 3, 2);
+  extra += message(15, status_body);
+  wire::put_fixed32_field(extra, 16, 0x301);
+  return span(trace_id(1), span_id(1), "GET /api/orders/:id", extra);
+}
+
+TEST(OtlpTraces, SpansInTheSdksShapeTakeTheShortcut) {
+  // The shortcut is what makes a check fast: a span SDKs send must take it, or the
+  // receiver is twice as slow (bench/otlp_codec) and nothing else would say so.
+  EXPECT_TRUE(detail::plain_span(sdk_shaped_span()));
+  EXPECT_TRUE(detail::plain_span(sdk_shaped_span(message(9, key_value("b", "\x10\x01")))));
+  EXPECT_TRUE(detail::plain_span(span(trace_id(1), span_id(1), "GET /", message(4, ""))));
+  const ValidationResult result = validate_export_request(with_span_body(sdk_shaped_span()));
+  EXPECT_TRUE(result.ok) << result.error;
+  EXPECT_EQ(result.spans, 1u);
+}
+
+TEST(OtlpTraces, SpansInTheSdksShapeAreCheckedLikeAnyOther) {
+  const auto same_error = [](std::string_view body) {
+    const std::string request_bytes = with_span_body(body);
+    const ValidationResult general =
+        detail::validate_export_request_without_shortcuts(request_bytes);
+    EXPECT_FALSE(general.ok);
+    return general.error == error_of(request_bytes) ? general.error : "differs: " + general.error;
+  };
+  const std::string where = "resource_spans[0].scope_spans[0].spans[0].";
+  const auto body_with = [](std::string_view trace, std::string_view id, std::string_view extra) {
+    return span(trace, id, "GET /", extra);
+  };
+  EXPECT_EQ(same_error(body_with(std::string(16, '\0'), span_id(1), "")),
+            where + "trace_id: all zero, which is an invalid id");
+  EXPECT_EQ(same_error(body_with(std::string(8, '\0'), span_id(1), "")),
+            where + "trace_id: 8 bytes, expected 16");
+  EXPECT_EQ(same_error(body_with(trace_id(1), std::string(8, '\0'), "")),
+            where + "span_id: all zero, which is an invalid id");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(4, std::string(8, '\0')))),
+            where + "parent_span_id: all zero, which is an invalid id");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(4, "\x01\x02"))),
+            where + "parent_span_id: 2 bytes, expected 8");
+  EXPECT_EQ(same_error(span(trace_id(1), span_id(1), "caf\xc3")), where + "name: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(3, "\xff"))),
+            where + "trace_state: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(9, key_value("\xff", "")))),
+            where + "attributes[0].key: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(
+                trace_id(1), span_id(1),
+                message(9, key_value("k", string_value(std::string(200, 'x') + "\xc3"))))),
+            where + "attributes[0].value.string_value: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(11, message(2, "\xc3")))),
+            where + "events[0].name: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(11, "\x09\x01\x02"))),
+            where + "events[0]: truncated fixed64");
+  EXPECT_EQ(same_error(body_with(
+                trace_id(1), span_id(1),
+                message(13, message(1, std::string(15, '\x01')) + message(2, span_id(1))))),
+            where + "links[0].trace_id: 15 bytes, expected 16");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(13, message(1, trace_id(1))))),
+            where + "links[0].span_id: 0 bytes, expected 8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), message(15, message(2, "\xff")))),
+            where + "status.message: invalid UTF-8");
+  EXPECT_EQ(same_error(body_with(trace_id(1), span_id(1), std::string("\x85\x01\x01\x02", 4))),
+            where.substr(0, where.size() - 1) + ": truncated fixed32");
+  EXPECT_EQ(same_error(message(1, trace_id(1)) + message(5, "GET /")),
+            where + "span_id: 0 bytes, expected 8");
+  // A length past the end of the span, anywhere in it.
+  const std::string whole = sdk_shaped_span();
+  for (std::size_t cut = 1; cut < whole.size(); ++cut) {
+    const std::string request_bytes = with_span_body(whole.substr(0, cut));
+    EXPECT_EQ(validate_export_request(request_bytes).error,
+              detail::validate_export_request_without_shortcuts(request_bytes).error)
+        << "cut at " << cut;
+  }
 }
 
 TEST(OtlpTraces, RejectsGroups) {
