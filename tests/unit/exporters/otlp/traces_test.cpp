@@ -98,11 +98,13 @@ TEST(OtlpTraces, SkipsUnknownFieldsAtEveryLevel) {
   EXPECT_EQ(result.spans, 1u);
 }
 
-TEST(OtlpTraces, AcceptsEveryKnownSpanField) {
-  std::string extra;
-  extra += message(3, "rojo=00f067aa0ba902b7");
-  extra += message(4, span_id(9));
-  extra += message(9, key_value("n", int_value(-5)));
+// A span as SDKs send it: every field the schema has for it, short lengths, one-byte varints.
+std::string sdk_shaped_span(std::string_view more_attributes = {}) {
+  std::string extra = message(3, "rojo=00f067aa0ba902b7") + message(4, span_id(9));
+  extra += message(9, key_value("http.request.method", string_value("GET")));
+  extra += message(9, key_value("http.response.status_code", int_value(200)));
+  extra += message(9, key_value("url.full", string_value(std::string(300, 'u'))));
+  extra.append(more_attributes);
   wire::put_varint_field(extra, 10, 1);
   std::string event_body;
   wire::put_fixed64_field(event_body, 1, 5);
@@ -120,6 +122,12 @@ TEST(OtlpTraces, AcceptsEveryKnownSpanField) {
   wire::put_varint_field(status_body, 3, 2);
   extra += message(15, status_body);
   wire::put_fixed32_field(extra, 16, 0x301);
+  return span(trace_id(1), span_id(1), "GET /api/orders/:id", extra);
+}
+
+TEST(OtlpTraces, AcceptsEveryKnownSpanField) {
+  // A negative int (ten varint bytes) and nested values: this span takes the general walk.
+  std::string extra = message(9, key_value("n", int_value(-5)));
   // Nested values: an array of a kvlist of bytes and a double.
   std::string kvlist;
   std::string inner = message(7, std::string("\0\1", 2));
@@ -131,10 +139,10 @@ TEST(OtlpTraces, AcceptsEveryKnownSpanField) {
   wire::put_varint_field(bool_value, 2, 1);
   const std::string array = message(1, message(6, kvlist)) + message(1, bool_value);
   extra += message(9, key_value("nested", message(5, array)));
-  const ValidationResult result =
-      validate_export_request(with_span_body(span(trace_id(1), span_id(1), "all", extra)));
+  const ValidationResult result = validate_export_request(with_span_body(sdk_shaped_span(extra)));
   EXPECT_TRUE(result.ok) << result.error;
   EXPECT_EQ(result.spans, 1u);
+  EXPECT_FALSE(detail::plain_span(sdk_shaped_span(extra)));
 }
 
 TEST(OtlpTraces, RejectsBadIdsWithTheirPlace) {
@@ -282,33 +290,6 @@ TEST(OtlpTraces, PlainAttributesCountTowardsTheNestingLimit) {
   const ValidationResult too_deep = validate_export_request(nested(64));
   EXPECT_FALSE(too_deep.ok);
   EXPECT_NE(too_deep.error.find("values nested too deep"), std::string::npos) << too_deep.error;
-}
-
-// A span as SDKs send it: every field the schema has for it, short lengths, one-byte varints.
-std::string sdk_shaped_span(std::string_view extra_attribute = {}) {
-  std::string extra = message(3, "rojo=00f067aa0ba902b7") + message(4, span_id(9));
-  extra += message(9, key_value("http.request.method", string_value("GET")));
-  extra += message(9, key_value("http.response.status_code", int_value(200)));
-  extra += message(9, key_value("url.full", string_value(std::string(300, 'u'))));
-  extra.append(extra_attribute);
-  wire::put_varint_field(extra, 10, 1);
-  std::string event_body;
-  wire::put_fixed64_field(event_body, 1, 5);
-  event_body += message(2, "exception") + message(3, key_value("e", string_value("x")));
-  wire::put_varint_field(event_body, 4, 0);
-  extra += message(11, event_body);
-  wire::put_varint_field(extra, 12, 2);
-  std::string link_body = message(1, trace_id(7)) + message(2, span_id(7)) + message(3, "") +
-                          message(4, key_value("l", string_value("y")));
-  wire::put_varint_field(link_body, 5, 0);
-  wire::put_fixed32_field(link_body, 6, 0x100);
-  extra += message(13, link_body);
-  wire::put_varint_field(extra, 14, 0);
-  std::string status_body = message(2, "boom");
-  wire::put_varint_field(status_body, 3, 2);
-  extra += message(15, status_body);
-  wire::put_fixed32_field(extra, 16, 0x301);
-  return span(trace_id(1), span_id(1), "GET /api/orders/:id", extra);
 }
 
 TEST(OtlpTraces, SpansInTheSdksShapeTakeTheShortcut) {
