@@ -46,7 +46,9 @@ constexpr std::size_t kSpareBufferFloorBytes = 4 * 1024 * 1024;
 // How long a request may wait for room in a full queue before it is answered 503. Half a
 // second: a sender told 503 waits a whole Retry-After second, and a 4 MiB batch leaves the
 // queue in milliseconds while the destination keeps up. How many bytes of requests may
-// wait at once: an eighth of the smallest queue that pushes back, memory beside the queue.
+// wait at once: an eighth of the smallest queue that pushes back, kept free in each such
+// queue (has_room), so that a queue and the requests waiting to enter it hold no more
+// than its max_bytes together.
 // Not less: a waiting request holds its connection, so its sender sends nothing more,
 // while one refused at once may be sent again at once (by a sender that ignores
 // Retry-After), and reading it again costs about as much as taking it. With a 4 MiB cap, 16
@@ -135,10 +137,20 @@ void Pipeline::release_spare_buffers() {
   for (const auto& destination : destinations_) destination->release_idle_memory();
 }
 
+std::size_t Pipeline::waiting_reserve(const Destination& destination) const {
+  const bool keeps_waiting_budget =
+      destination.on_full() == config::OnFull::backpressure && !destination.spooled();
+  return keeps_waiting_budget ? waiting_budget_ : 0;
+}
+
+bool Pipeline::has_room(const Destination& destination, std::size_t bytes) const {
+  return destination.fits(bytes + waiting_reserve(destination));
+}
+
 const Destination* Pipeline::full_destination(std::size_t request_bytes) const {
   const std::size_t bytes = queued_size_estimate(request_bytes, resource_.size());
   for (const auto& destination : destinations_) {
-    if (destination->on_full() == config::OnFull::backpressure && !destination->fits(bytes)) {
+    if (destination->on_full() == config::OnFull::backpressure && !has_room(*destination, bytes)) {
       return destination.get();
     }
   }
@@ -427,8 +439,10 @@ probes::ProbeResult Pipeline::check() const {
   std::vector<std::string> problems;
   bool failing = false;
   for (const auto& destination : destinations_) {
+    // Against what the queue takes before it refuses: 100% is "full", as the check says.
+    const std::uint64_t capacity = destination->max_bytes() - waiting_reserve(*destination);
     const double fill = static_cast<double>(destination->queued_bytes()) /
-                        static_cast<double>(std::max<std::uint64_t>(destination->max_bytes(), 1));
+                        static_cast<double>(std::max<std::uint64_t>(capacity, 1));
     const std::optional<std::chrono::steady_clock::time_point> oldest = destination->oldest();
     const double age = oldest ? std::chrono::duration<double>(now - *oldest).count() : 0.0;
     const DestinationStats& stats = destination->stats();
@@ -443,7 +457,7 @@ probes::ProbeResult Pipeline::check() const {
     }
     if (recent_failure) result.detail.emplace_back(name + ".last_export_error", stats.last_error);
     // Not ready to take more: refusing (backpressure) or losing (drop_*) the next request.
-    if (!destination->fits(1024)) {
+    if (!has_room(*destination, 1024)) {
       failing = true;
       problems.push_back(fmt::format("{}: queue full ({:.0f}%)", name, fill * 100));
     } else if (fill >= kWarnFill) {

@@ -85,6 +85,12 @@ class Pipeline final : public Intake {
   // The first destination with on_full: backpressure that has no room now for a request of
   // `request_bytes` (enriched); nullptr when every one has.
   const Destination* full_destination(std::size_t request_bytes) const;
+  // Whether `destination` takes a request of `bytes` (enriched) now. A queue that pushes back
+  // keeps the waiting budget free: the requests waiting for room are held beside it, and
+  // the two together stay within its max_bytes.
+  bool has_room(const Destination& destination, std::size_t bytes) const;
+  // The bytes of `destination`'s queue kept free for waiting requests (0 when none wait for it).
+  std::size_t waiting_reserve(const Destination& destination) const;
   // How a request that has room is taken: validated, enriched, queued everywhere.
   void admit(std::string request, std::string_view protocol, Done done);
   // 503 / UNAVAILABLE with Retry-After, counted under `reason`.
