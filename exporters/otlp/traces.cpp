@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 
 #include "exporters/otlp/plain_shapes.h"
 #include "exporters/otlp/wire.h"

@@ -216,8 +216,9 @@ namespace {
 bool reserve_for_this_process(std::uint16_t port) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "covet-test-ports";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(dir.c_str(), 01777);  // shared by whoever runs tests here, like /tmp itself
+  if (std::filesystem::create_directories(dir, ec)) {
+    ::chmod(dir.c_str(), 01777);  // shared by whoever runs tests here, like /tmp itself
+  }
   const std::string path = (dir / std::to_string(port)).string();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return true;  // no reservations possible here: the bind check below still holds
